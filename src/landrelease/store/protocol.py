@@ -1,0 +1,93 @@
+"""The storage contract. Every backend (GeoPackage file, PostGIS server) implements ``Store`` and passes
+the same contract tests (tests/store/test_contract.py).
+
+Rules every backend keeps:
+- every write is one transaction: all of it lands or none of it does, even if the process is killed;
+- every create, update and status change writes a new ``Version`` (who, when, why) and keeps the old ones;
+- nothing is deleted: ``retire`` takes a record out of the current layer and keeps its history;
+- derived fields (the ledger figures) are written with ``set_derived`` and are not versioned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from enum import Enum
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+from shapely.geometry.base import BaseGeometry
+
+from landrelease.domain.records import Change, Feature, NewFeature, Scalar, Version
+
+#: Columnar access for fast analysis: ids, shapely geometries (object array) and attribute columns.
+Geometries = npt.NDArray[np.object_]
+
+
+class Keep(Enum):
+    """Marker for "leave the geometry as it is" in ``Store.update``."""
+
+    GEOMETRY = "keep"
+
+
+KEEP = Keep.GEOMETRY
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A national mine action database."""
+
+    #: Where the data lives, for messages (a file path or a URL without password).
+    location: str
+
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        ...
+
+    def add(self, layer: str, features: Sequence[NewFeature], change: Change) -> list[str]:
+        """Add features to a layer in one transaction; return their new ids in order."""
+        ...
+
+    def get(self, record_id: str) -> Feature:
+        """The current version of a record; ``NotFound`` if there is none."""
+        ...
+
+    def update(
+        self,
+        record_id: str,
+        change: Change,
+        attributes: Mapping[str, Scalar] | None = None,
+        geometry: BaseGeometry | Literal[Keep.GEOMETRY] | None = KEEP,
+        *,
+        status_change: bool = False,
+    ) -> Feature:
+        """Write a new version of a record: changed attributes merge over the current ones."""
+        ...
+
+    def retire(self, record_id: str, change: Change) -> None:
+        """Take a record out of the current layer, keeping its whole history."""
+        ...
+
+    def history(self, record_id: str) -> list[Version]:
+        """Every version of a record, oldest first; ``NotFound`` if the id was never used."""
+        ...
+
+    def features(
+        self, layer: str, bbox: tuple[float, float, float, float] | None = None
+    ) -> Iterator[Feature]:
+        """Current features of a layer (those whose envelope meets ``bbox`` if given), in id order."""
+        ...
+
+    def count(self, layer: str) -> int: ...
+
+    def columns(
+        self, layer: str, names: Sequence[str], *, geometry: bool = True
+    ) -> tuple[list[str], Geometries, dict[str, list[Scalar]]]:
+        """Columnar read of a whole layer: (ids, geometries, {name: values}), for vectorised analysis."""
+        ...
+
+    def set_derived(self, layer: str, values: Mapping[str, Mapping[str, Scalar]]) -> None:
+        """Write derived (unversioned) fields: ``{record_id: {field: value}}``, one transaction."""
+        ...
+
+    def close(self) -> None: ...
