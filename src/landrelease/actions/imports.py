@@ -1,0 +1,266 @@
+"""Importing a file into a layer: read, map fields, validate at the door, link, write in one transaction.
+
+Valid features are imported and every rejected one is reported with its position in the file and the
+reason; ``all_or_nothing`` refuses the whole file instead. A file that cannot be read changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from shapely.geometry.base import BaseGeometry
+
+from landrelease.actions.linking import admin_area_of, hazard_of_features, programme_extent
+from landrelease.actions.mapping import parse_map, resolve_mapping
+from landrelease.actions.release import refresh_ledger
+from landrelease.domain.attributes import coerce_attributes
+from landrelease.domain.records import Change, NewFeature, Scalar
+from landrelease.domain.schema import GeometryKind, Layer, layer_named
+from landrelease.domain.vocabulary import HazardClass, HazardStatus, ReleaseKind
+from landrelease.errors import ImportAborted, InvalidInput
+from landrelease.formats.read import read_features
+from landrelease.geo.validation import Verdict, check_batch, find_duplicates
+from landrelease.store.protocol import Store
+
+OnInvalid = Literal["reject", "repair"]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    reason: str
+
+    def as_dict(self) -> dict[str, int | str]:
+        return {"index": self.index, "reason": self.reason}
+
+
+@dataclass
+class ImportSummary:
+    """What an import did; ``as_dict`` is the CLI's ``--json`` contract."""
+
+    layer: str
+    file: str
+    imported: int = 0
+    repaired: int = 0
+    rejected: int = 0
+    errors: list[Rejection] = field(default_factory=list)
+    repairs: list[Rejection] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "imported": self.imported,
+            "repaired": self.repaired,
+            "rejected": self.rejected,
+            "errors": [e.as_dict() for e in self.errors],
+            "repairs": [r.as_dict() for r in self.repairs],
+            "layer": self.layer,
+            "file": self.file,
+        }
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    on_invalid: OnInvalid = "reject"
+    all_or_nothing: bool = False
+    field_map: str | None = None
+    hazard_class: str | None = None
+    kind: str | None = None  # outcomes: cancelled | reduced | cleared
+    level: int | None = None  # admin areas
+    name_field: str | None = None  # admin areas
+    source_layer: str | None = None  # a layer inside a GeoPackage or KML
+    author: str = "landrelease"
+    synthetic: bool = False
+
+
+def import_file(
+    store: Store, layer_name: str, path: Path, options: ImportOptions, progress: Progress | None = None
+) -> ImportSummary:
+    """Import ``path`` into ``layer_name``; see the module docstring for what is kept and what is refused."""
+    layer = layer_named(layer_name)
+    say = progress or (lambda _msg: None)
+    _check_options(layer, options)
+    say(f"reading {path.name}")
+    read = read_features(path, layer=options.source_layer)
+    summary = ImportSummary(layer=layer.name, file=str(path))
+    explicit = parse_map(options.field_map)
+    if layer.name == "admin_areas" and options.name_field:
+        explicit.setdefault("name", options.name_field)
+    mapping = resolve_mapping(layer, read.field_names, explicit)
+    say(f"checking {len(read.features)} features")
+    checked = check_batch(
+        [f.geometry for f in read.features],
+        layer.geometry,
+        repair=options.on_invalid == "repair",
+        problems=[f.problem for f in read.features],
+        extent=programme_extent(store) if layer.geometry is not GeometryKind.NONE else None,
+    )
+    unmapped = [c for c in read.field_names if c not in set(mapping.values())]
+    candidates: list[tuple[int, dict[str, Scalar], BaseGeometry | None]] = []
+    for raw, verdict in zip(read.features, checked, strict=True):
+        if verdict.verdict is Verdict.REJECTED:
+            summary.errors.append(Rejection(raw.index, verdict.reason or "rejected"))
+            continue
+        try:
+            attrs = _attributes(layer, raw.properties, mapping, unmapped, options, path)
+        except InvalidInput as exc:
+            summary.errors.append(Rejection(raw.index, exc.message))
+            continue
+        if verdict.verdict is Verdict.REPAIRED:
+            summary.repairs.append(Rejection(raw.index, verdict.reason or "repaired"))
+        candidates.append((raw.index, attrs, verdict.geometry))
+
+    candidates = _drop_duplicates(store, layer, candidates, summary)
+    candidates = _link(store, layer, candidates, summary)
+    summary.errors.sort(key=lambda e: e.index)
+    summary.rejected = len(summary.errors)
+    if options.all_or_nothing and summary.errors:
+        first = summary.errors[0]
+        summary.repairs = []
+        error = ImportAborted(
+            f"nothing imported: {summary.rejected} of {len(read.features)} features were rejected "
+            f"(first: feature {first.index}: {first.reason})"
+        )
+        error.summary = summary
+        raise error
+    repaired_indexes = {r.index for r in summary.repairs}
+    summary.repairs = [r for r in summary.repairs if r.index in {c[0] for c in candidates}]
+    if candidates:
+        say(f"writing {len(candidates)} features")
+        change = Change(options.author, f"import {path.name} ({read.driver})")
+        summary.ids = store.add(layer.name, [NewFeature(a, g) for _, a, g in candidates], change)
+        if layer.name in ("hazards", "outcomes"):
+            say("updating the land release ledger")
+            hazards = _touched_hazards(layer, summary.ids, candidates)
+            refresh_ledger(store, hazards)
+    summary.imported = len(candidates)
+    summary.repaired = sum(1 for c in candidates if c[0] in repaired_indexes)
+    return summary
+
+
+def _check_options(layer: Layer, options: ImportOptions) -> None:
+    if options.on_invalid not in ("reject", "repair"):
+        raise InvalidInput(f"--on-invalid takes reject or repair, not {options.on_invalid!r}")
+    if options.hazard_class is not None:
+        if layer.name != "hazards":
+            raise InvalidInput("--class applies to hazards only")
+        if options.hazard_class not in {c.value for c in HazardClass}:
+            raise InvalidInput(f"--class takes {', '.join(c.value for c in HazardClass)}, not {options.hazard_class!r}")
+    if layer.name == "outcomes" and options.kind is None:
+        raise InvalidInput("outcomes need --kind cancelled|reduced|cleared (how the land was released)")
+    if options.kind is not None:
+        if layer.name != "outcomes":
+            raise InvalidInput("--kind applies to outcomes only")
+        if options.kind not in {k.value for k in ReleaseKind}:
+            raise InvalidInput(f"--kind takes cancelled, reduced or cleared, not {options.kind!r}")
+    if (options.level is not None or options.name_field is not None) and layer.name != "admin_areas":
+        raise InvalidInput("--level and --name-field apply to admin-areas only")
+
+
+def _attributes(
+    layer: Layer,
+    properties: Mapping[str, Scalar],
+    mapping: Mapping[str, str],
+    unmapped: Sequence[str],
+    options: ImportOptions,
+    path: Path,
+) -> dict[str, Scalar]:
+    values: dict[str, object] = {name: properties.get(column) for name, column in mapping.items()}
+    extra = {c: properties.get(c) for c in unmapped if properties.get(c) not in (None, "")}
+    if extra:
+        values["extra"] = json.dumps(extra, ensure_ascii=False, default=str)
+    values.setdefault("source", path.name)
+    if values.get("source") in (None, ""):
+        values["source"] = path.name
+    if options.synthetic:
+        values["synthetic"] = True
+    if layer.name == "hazards":
+        if options.hazard_class is not None:
+            values["hazard_class"] = options.hazard_class
+        elif values.get("hazard_class") in (None, ""):
+            values["hazard_class"] = HazardClass.SHA.value
+        if values.get("status") in (None, ""):
+            values["status"] = HazardStatus.ACTIVE.value
+    elif layer.name == "outcomes":
+        values["kind"] = options.kind
+    elif layer.name == "admin_areas" and options.level is not None:
+        values["level"] = options.level
+    elif layer.name == "activities" and values.get("status") in (None, ""):
+        values["status"] = "completed"
+    partial = layer.name == "outcomes"  # hazard_id may come from the location, linked below
+    return coerce_attributes(layer, values, partial=partial)
+
+
+def _drop_duplicates(
+    store: Store,
+    layer: Layer,
+    candidates: list[tuple[int, dict[str, Scalar], BaseGeometry | None]],
+    summary: ImportSummary,
+) -> list[tuple[int, dict[str, Scalar], BaseGeometry | None]]:
+    """Hazards (and admin areas) that repeat an existing record or an earlier feature of the file."""
+    if layer.name not in ("hazards", "admin_areas") or not candidates:
+        return candidates
+    existing_ids, existing, _ = store.columns(layer.name, [])
+    new = np.array([c[2] for c in candidates], dtype=object)
+    dupes = find_duplicates(new, existing)
+    if not dupes:
+        return candidates
+    drop = set()
+    for d in dupes:
+        index = candidates[d.index][0]
+        other = f"feature {candidates[d.other][0]} of this file" if d.within_batch else existing_ids[d.other]
+        summary.errors.append(Rejection(index, f"duplicate of {other} ({d.overlap:.0%} the same area)"))
+        drop.add(d.index)
+    return [c for i, c in enumerate(candidates) if i not in drop]
+
+
+def _link(
+    store: Store,
+    layer: Layer,
+    candidates: list[tuple[int, dict[str, Scalar], BaseGeometry | None]],
+    summary: ImportSummary,
+) -> list[tuple[int, dict[str, Scalar], BaseGeometry | None]]:
+    """Fill hazard ids from the location where the file gives none, and admin areas of hazards."""
+    if not candidates:
+        return candidates
+    if layer.name in ("outcomes", "finds", "accidents", "activities"):
+        known = set(store.columns("hazards", [], geometry=False)[0])
+        need = [i for i, c in enumerate(candidates) if not c[1].get("hazard_id")]
+        found = hazard_of_features(store, [candidates[i][2] for i in need]) if need else []
+        for i, hazard in zip(need, found, strict=True):
+            candidates[i][1]["hazard_id"] = hazard
+        kept = []
+        for index, attrs, geom in candidates:
+            hazard_id = attrs.get("hazard_id")
+            if hazard_id is not None and hazard_id not in known:
+                summary.errors.append(Rejection(index, f"hazard {hazard_id} does not exist"))
+            elif hazard_id is None and layer.name == "outcomes":
+                summary.errors.append(
+                    Rejection(
+                        index,
+                        "no hazard given and the outcome lies within no hazard: which hazard was released?",
+                    )
+                )
+            else:
+                kept.append((index, attrs, geom))
+        candidates = kept
+    if layer.name == "hazards":
+        areas = admin_area_of(store, [c[2] for c in candidates])
+        for (_, attrs, _g), area in zip(candidates, areas, strict=True):
+            if not attrs.get("admin_area") and area is not None:
+                attrs["admin_area"] = area
+    return candidates
+
+
+def _touched_hazards(
+    layer: Layer, ids: list[str], candidates: list[tuple[int, dict[str, Scalar], BaseGeometry | None]]
+) -> list[str]:
+    if layer.name == "hazards":
+        return ids
+    return sorted({str(c[1]["hazard_id"]) for c in candidates if c[1].get("hazard_id")})

@@ -1,0 +1,1 @@
+"""Analysis and reporting over a database: land release, treaty tables, forecasts."""

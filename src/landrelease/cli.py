@@ -1,0 +1,394 @@
+"""The ``landrelease`` command. Thin: parse, call an action, print. No traceback ever reaches a user."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import getpass
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from landrelease import __version__
+from landrelease.errors import ImportAborted, LandreleaseError
+from landrelease.store import Store, open_store
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="landrelease: the national mine action database in one file (or a PostGIS server).",
+)
+report_app = typer.Typer(no_args_is_help=True, help="Reports a national authority can send.")
+app.add_typer(report_app, name="report")
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_USER_ERROR = 2
+EXIT_ABORTED = 3
+EXIT_INTERNAL = 70
+
+
+@dataclass
+class Settings:
+    db: str
+    author: str
+
+
+def friendly(fn: F) -> F:
+    """Turn every error into one readable line on stderr and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except LandreleaseError as exc:
+            err.print(f"[bold red]error:[/] {exc.message}", markup=True)
+            raise typer.Exit(EXIT_ABORTED if isinstance(exc, ImportAborted) else EXIT_USER_ERROR) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: nothing half-written (each write is one transaction)")
+            raise typer.Exit(130) from None
+        except Exception as exc:  # the last line of defence: never a traceback
+            err.print(
+                f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
+                "(please report it, with the command you ran; set LANDRELEASE_DEBUG=1 for details)",
+                markup=True,
+            )
+            if os.environ.get("LANDRELEASE_DEBUG"):
+                raise
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Settings)
+    return obj
+
+
+@contextmanager
+def _store(ctx: typer.Context, *, create: bool = False) -> Iterator[Store]:
+    store = open_store(_settings(ctx).db, create=create)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"landrelease {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database: a GeoPackage file or postgresql:// URL. Default $LANDRELEASE_DB or ./landrelease.gpkg.",
+        ),
+    ] = None,
+    author: Annotated[
+        str | None,
+        typer.Option("--author", help="Who makes the changes (history). Default $LANDRELEASE_USER or your login."),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    location = db or os.environ.get("LANDRELEASE_DB") or "landrelease.gpkg"
+    who = author or os.environ.get("LANDRELEASE_USER") or _login()
+    ctx.obj = Settings(location, who)
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+# --- init -------------------------------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def init(ctx: typer.Context) -> None:
+    """Create an empty national database (a GeoPackage file QGIS opens as it is)."""
+    location = _settings(ctx).db
+    if not location.startswith(("postgresql://", "postgres://")) and Path(location).exists():
+        with _store(ctx) as store:
+            err.print(f"{store.location} already exists (schema {store.schema_version()}); nothing changed")
+        return
+    with _store(ctx, create=True) as store:
+        err.print(f"created {store.location} (schema {store.schema_version()})")
+
+
+# --- import -----------------------------------------------------------------------------------------
+
+LAYER_HELP = "hazards, outcomes, finds, accidents, eore, admin-areas, activities, victims or organisations"
+
+
+@app.command("import")
+@friendly
+def import_(
+    ctx: typer.Context,
+    layer: Annotated[str, typer.Argument(help=f"Layer to import into: {LAYER_HELP}.")],
+    file: Annotated[
+        Path, typer.Argument(help="GeoJSON, GeoPackage, KML/KMZ, zipped Shapefile, CSV, FlatGeobuf, XLSX.")
+    ],
+    hazard_class: Annotated[str | None, typer.Option("--class", help="Hazards: SHA or CHA for every feature.")] = None,
+    on_invalid: Annotated[str, typer.Option(help="reject (default) or repair invalid geometry.")] = "reject",
+    all_or_nothing: Annotated[
+        bool, typer.Option("--all-or-nothing", help="Import nothing if any feature is rejected.")
+    ] = False,
+    kind: Annotated[str | None, typer.Option(help="Outcomes: cancelled, reduced or cleared.")] = None,
+    level: Annotated[int | None, typer.Option(help="Admin areas: their level (1 = first-level unit).")] = None,
+    name_field: Annotated[str | None, typer.Option(help="Admin areas: the column holding the name.")] = None,
+    field_map: Annotated[
+        str | None,
+        typer.Option("--map", help="Field mapping: field=Column,... for files that name things their own way."),
+    ] = None,
+    source_layer: Annotated[str | None, typer.Option("--layer", help="Which layer of a multi-layer file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Import a file into a layer: valid features go in, every rejected one is reported with its reason."""
+    from landrelease.actions.imports import ImportOptions, ImportSummary, import_file
+
+    options = ImportOptions(
+        on_invalid=on_invalid,  # type: ignore[arg-type]  # checked by the action
+        all_or_nothing=all_or_nothing,
+        field_map=field_map,
+        hazard_class=hazard_class,
+        kind=kind,
+        level=level,
+        name_field=name_field,
+        source_layer=source_layer,
+        author=_settings(ctx).author,
+    )
+    try:
+        with _store(ctx) as store, err.status("importing", spinner="dots") as status:
+            summary = import_file(store, layer, file, options, progress=lambda msg: status.update(msg))
+    except ImportAborted as exc:
+        if as_json and isinstance(exc.summary, ImportSummary):
+            _print_json(exc.summary.as_dict() | {"aborted": True})
+        raise
+    if as_json:
+        _print_json(summary.as_dict())
+        return
+    err.print(
+        f"{summary.imported} imported into {summary.layer} ({summary.repaired} repaired), {summary.rejected} rejected"
+    )
+    for r in summary.repairs[:50]:
+        err.print(f"  repaired feature {r.index}: {r.reason}")
+    for e in summary.errors[:50]:
+        err.print(f"  rejected feature {e.index}: {e.reason}")
+    more = max(len(summary.errors) - 50, 0) + max(len(summary.repairs) - 50, 0)
+    if more:
+        err.print(f"  ... and {more} more (use --json for the whole list)")
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def export(
+    ctx: typer.Context,
+    layer: Annotated[str, typer.Argument(help=f"Layer to export: {LAYER_HELP}.")],
+    file: Annotated[Path, typer.Argument(help="Output file; the format comes from the extension.")],
+    overwrite: Annotated[bool, typer.Option(help="Replace the file if it exists.")] = False,
+    include_personal: Annotated[
+        bool, typer.Option("--include-personal", help="Include victims' personal data (restricted).")
+    ] = False,
+) -> None:
+    """Export a layer to GeoPackage, GeoJSON, KML/KMZ, zipped Shapefile, CSV, FlatGeobuf or XLSX."""
+    from landrelease.actions.exports import export_layer
+
+    with _store(ctx) as store:
+        n = export_layer(store, layer, file, overwrite=overwrite, include_personal=include_personal)
+    err.print(f"exported {n} features to {file}")
+
+
+# --- report -----------------------------------------------------------------------------------------
+
+
+@report_app.command("land-release")
+@friendly
+def report_land_release(
+    ctx: typer.Context,
+    by: Annotated[str | None, typer.Option(help="Group by admin, operator or month.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+) -> None:
+    """Land release: estimated = cancelled + reduced + cleared + remaining, geodesic, no double counting."""
+    from landrelease.analysis.land_release import land_release_report
+    from landrelease.errors import InvalidInput
+
+    if by not in (None, "admin", "operator", "month"):
+        raise InvalidInput(f"--by takes admin, operator or month, not {by!r}")
+    if as_json and as_csv:
+        raise InvalidInput("choose one of --json and --csv")
+    with _store(ctx) as store:
+        report = land_release_report(store, by)  # type: ignore[arg-type]
+    if as_json:
+        _print_json(report.as_dict())
+    elif as_csv:
+        sys.stdout.write(_report_csv(report.as_dict()))
+    else:
+        from landrelease.cli_render import render_land_release
+
+        render_land_release(out, report)
+
+
+def _report_csv(data: dict[str, Any]) -> str:
+    rows = [{"key": "TOTAL", "name": "Total", **data["totals"]}, *data["groups"]]
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(c for c in row if c not in columns)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+# --- check, history, status -------------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def check(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Run every validation over the whole database (geometry, duplicates, links, the ledger)."""
+    from landrelease.actions.checks import check_database
+
+    with _store(ctx) as store, err.status("checking", spinner="dots"):
+        findings = check_database(store)
+    if as_json:
+        _print_json({"problems": len(findings), "findings": [f.as_dict() for f in findings]})
+    else:
+        for f in findings:
+            out.print(f"{f.record_id or '-'}\t{f.check}\t{f.message}", markup=False)
+        err.print(f"{len(findings)} problems found" if findings else "no problems found")
+    if findings:
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def history(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="A record id, e.g. HZ-000042.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every version of a record: who changed it, when and why."""
+    with _store(ctx) as store:
+        versions = store.history(record_id.strip().upper())
+    if as_json:
+        _print_json(
+            [
+                {
+                    "version": v.version,
+                    "action": v.action.value,
+                    "at": v.change.at.isoformat(timespec="seconds"),
+                    "author": v.change.author,
+                    "reason": v.change.reason,
+                    "attributes": dict(v.attributes),
+                    "geometry": v.geometry.wkt if v.geometry is not None else None,
+                }
+                for v in versions
+            ]
+        )
+        return
+    previous: dict[str, object] = {}
+    for v in versions:
+        out.print(
+            f"v{v.version}  {v.change.at.isoformat(timespec='seconds')}  {v.action.value:<7} "
+            f"by {v.change.author}: {v.change.reason}",
+            markup=False,
+        )
+        for name, value in v.attributes.items():
+            if previous.get(name) != value and value is not None:
+                out.print(f"      {name} = {value}", markup=False)
+        previous = dict(v.attributes)
+
+
+@app.command()
+@friendly
+def status(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="A hazard or activity id.")],
+    new_status: Annotated[str, typer.Argument(metavar="STATUS", help="The new status.")],
+    reason: Annotated[str, typer.Option(help="Why (required): it is kept in the history.")] = "",
+) -> None:
+    """Change the status of a hazard or activity (the workflow refuses illegal changes)."""
+    from landrelease.actions.workflow import change_status
+
+    with _store(ctx) as store:
+        feature = change_status(store, record_id.strip().upper(), new_status, reason, _settings(ctx).author)
+    err.print(f"{feature.id} is now {feature.attributes.get('status')} (version {feature.version})")
+
+
+# --- demo -------------------------------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def demo(
+    ctx: typer.Context,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build and report only; do not serve.")] = False,
+    hazards: Annotated[int, typer.Option(help="How many hazards to generate.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Random seed (the same seed gives the same programme).")] = 20261124,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Build a synthetic but realistic demo programme (every record marked synthetic) and report on it."""
+    from landrelease.actions.demo import build_demo
+    from landrelease.analysis.land_release import land_release_report
+    from landrelease.cli_render import render_land_release
+
+    location = _settings(ctx).db
+    with err.status("building the demo programme", spinner="dots") as status:
+        counts = build_demo(location, hazards=hazards, seed=seed, progress=lambda m: status.update(m))
+    with _store(ctx) as store:
+        report = land_release_report(store, "admin")
+    if as_json:
+        _print_json({"database": location, "records": counts, "report": report.as_dict()})
+    else:
+        err.print(
+            f"demo programme in {location}: "
+            + ", ".join(f"{n} {layer.replace('_', ' ')}" for layer, n in counts.items())
+            + " (synthetic data)"
+        )
+        render_land_release(out, report)
+    if not no_serve:
+        err.print("the web service is not built yet (see the service issue); open the file in QGIS meanwhile")
+
+
+def main() -> None:
+    """Entry point of the ``landrelease`` console script."""
+    app()

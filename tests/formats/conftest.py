@@ -1,0 +1,38 @@
+"""Fixtures for the format tests: a private temporary folder to prove nothing is left behind."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+#: ../shared/data relative to the repository root, resolved from this file.
+SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+
+
+def shared_data(*parts: str) -> Path:
+    """A real data file, or skip the test saying what is missing."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.is_file():
+        pytest.skip(f"real data {'/'.join(parts)} is absent (expected at {path.resolve()})")
+    return path
+
+
+@pytest.fixture
+def system_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The folder ``tempfile`` uses during the test; it must be empty again afterwards."""
+    folder = tmp_path / "system-tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    assert list(folder.iterdir()) == [], "temporary files were left behind"
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> Path:
+    """A folder for generated input files, apart from the temporary folder."""
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    return folder

@@ -1,0 +1,394 @@
+"""The storage contract (``landrelease.store.protocol.Store``): every backend passes this one suite.
+
+Only the protocol is used here, never a backend's own API, so a new backend is tested by adding it to
+``BACKENDS`` in conftest.py.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import MultiPolygon, Point, Polygon, box
+
+from landrelease.domain.records import Action, Change, NewFeature, Scalar
+from landrelease.domain.schema import LAYERS, GeometryKind
+from landrelease.errors import InvalidInput, NotFound
+from landrelease.store import Store
+from landrelease.store.protocol import KEEP
+
+ANNA = Change("anna", "national survey 2024", datetime(2024, 5, 1, 9, 30, tzinfo=UTC))
+BOHDAN = Change("bohdan", "technical survey report TS-17", datetime(2024, 6, 2, 14, 0, tzinfo=UTC))
+KYIV = timezone(timedelta(hours=3))
+
+#: Ukrainian text with the letters only Ukrainian has and an apostrophe that is not ASCII.
+FIELD_NAME = "Поле біля Ізюма, ґрунтова дорога; з'їзд «Слов’янськ» — 5 км"
+
+
+def hazard(name: str = "field", hazard_class: str = "SHA", status: str = "active", **more: Scalar) -> dict[str, Scalar]:
+    return {"name": name, "hazard_class": hazard_class, "status": status, **more}
+
+
+def add_hazards(store: Store, *geometries: Polygon | MultiPolygon | None, change: Change = ANNA) -> list[str]:
+    features = [NewFeature(hazard(f"H{i}"), g) for i, g in enumerate(geometries)]
+    return store.add("hazards", features, change)
+
+
+# --- ids -------------------------------------------------------------------------------------------------
+
+
+def test_add_returns_ids_in_order_with_the_layer_prefix(store: Store) -> None:
+    ids = add_hazards(store, box(0, 0, 1, 1), box(1, 1, 2, 2), box(2, 2, 3, 3))
+    assert ids == ["HZ-000001", "HZ-000002", "HZ-000003"]
+    assert [store.get(i).attributes["name"] for i in ids] == ["H0", "H1", "H2"]
+    more = add_hazards(store, box(5, 5, 6, 6))
+    assert more == ["HZ-000004"]
+    finds = store.add("finds", [NewFeature({"quantity": 1}, Point(30, 50))], ANNA)
+    assert re.fullmatch(r"FD-\d{6}", finds[0])
+    for layer in LAYERS.values():
+        assert re.fullmatch(r"[A-Z]{2}", layer.id_prefix)
+
+
+def test_add_of_nothing_writes_nothing(store: Store) -> None:
+    assert store.add("hazards", [], ANNA) == []
+    assert store.count("hazards") == 0
+
+
+def test_ids_are_never_reused_after_retire(store: Store) -> None:
+    ids = add_hazards(store, box(0, 0, 1, 1), box(1, 1, 2, 2))
+    store.retire(ids[1], BOHDAN)
+    assert add_hazards(store, box(3, 3, 4, 4)) == ["HZ-000003"]
+
+
+def test_unknown_layer_and_record(store: Store) -> None:
+    with pytest.raises(NotFound, match="no layer called 'minefields'"):
+        store.add("minefields", [NewFeature({})], ANNA)
+    with pytest.raises(NotFound, match="HZ-000099"):
+        store.get("HZ-000099")
+    with pytest.raises(NotFound, match="HZ-000099"):
+        store.history("HZ-000099")
+    with pytest.raises(NotFound):
+        store.get("nonsense")
+
+
+# --- get, update, history ------------------------------------------------------------------------------------
+
+
+def test_get_returns_the_current_version(store: Store) -> None:
+    [hz] = store.add(
+        "hazards",
+        [NewFeature(hazard(FIELD_NAME, "CHA", reported_date="2022-02-24", synthetic=True), box(36, 49, 36.1, 49.1))],
+        ANNA,
+    )
+    feature = store.get(hz)
+    assert feature.id == hz
+    assert feature.layer == "hazards"
+    assert feature.version == 1
+    assert feature.attributes["name"] == FIELD_NAME
+    assert feature.attributes["hazard_class"] == "CHA"
+    assert feature.attributes["reported_date"] == "2022-02-24"
+    assert feature.attributes["synthetic"] is True
+    assert feature.attributes["operator"] is None
+    assert set(feature.attributes) == set(LAYERS["hazards"].field_names)
+    # Polygons are stored as MultiPolygon (a hazard may have several parts).
+    assert feature.geometry is not None
+    assert feature.geometry.geom_type == "MultiPolygon"
+    assert feature.geometry.equals(box(36, 49, 36.1, 49.1))
+
+
+def test_update_merges_attributes_and_bumps_the_version(store: Store) -> None:
+    [hz] = store.add("hazards", [NewFeature(hazard("Поле", operator="HALO"), box(0, 0, 1, 1))], ANNA)
+    updated = store.update(hz, BOHDAN, {"status": "worked_on"}, status_change=True)
+    assert updated.version == 2
+    assert updated.attributes["status"] == "worked_on"
+    assert updated.attributes["name"] == "Поле"  # untouched fields stay
+    assert updated.attributes["operator"] == "HALO"
+    assert updated.geometry is not None and updated.geometry.equals(box(0, 0, 1, 1))  # KEEP by default
+    assert store.get(hz) == updated
+
+    cleared = store.update(hz, BOHDAN, {"operator": None}, geometry=box(0, 0, 0.5, 0.5))
+    assert cleared.version == 3
+    assert cleared.attributes["operator"] is None
+    assert cleared.attributes["status"] == "worked_on"
+    assert cleared.geometry is not None and cleared.geometry.equals(box(0, 0, 0.5, 0.5))
+    assert cleared.geometry.geom_type == "MultiPolygon"
+
+    no_geometry = store.update(hz, BOHDAN, geometry=None)
+    assert no_geometry.geometry is None and store.get(hz).geometry is None
+    kept = store.update(hz, BOHDAN, {"name": "renamed"}, geometry=KEEP)
+    assert kept.geometry is None and kept.version == 5
+
+
+def test_update_refuses_to_clear_a_required_field(store: Store) -> None:
+    [hz] = add_hazards(store, box(0, 0, 1, 1))
+    with pytest.raises(InvalidInput, match=f"{hz}: hazard_class is required"):
+        store.update(hz, BOHDAN, {"hazard_class": None})
+    assert store.get(hz).version == 1
+
+
+def test_history_keeps_every_version_with_author_reason_and_time(store: Store) -> None:
+    [hz] = add_hazards(store, box(0, 0, 1, 1), change=ANNA)
+    store.update(hz, BOHDAN, {"status": "worked_on"}, status_change=True)
+    late = Change("olena", "boundary corrected", datetime(2024, 7, 3, 12, 0, 0, 123456, tzinfo=KYIV))
+    store.update(hz, late, {"name": "Поле 2"}, geometry=box(0, 0, 2, 2))
+    versions = store.history(hz)
+    assert [v.version for v in versions] == [1, 2, 3]
+    assert [v.action for v in versions] == [Action.CREATE, Action.STATUS, Action.UPDATE]
+    assert [v.change.author for v in versions] == ["anna", "bohdan", "olena"]
+    assert [v.change.reason for v in versions] == [ANNA.reason, BOHDAN.reason, late.reason]
+    assert [v.change.at for v in versions] == [ANNA.at, BOHDAN.at, late.at]  # exact, any time zone
+    assert all(v.change.at.tzinfo is not None for v in versions)
+    assert [v.attributes["status"] for v in versions] == ["active", "worked_on", "worked_on"]
+    assert [v.attributes["name"] for v in versions] == ["H0", "H0", "Поле 2"]
+    assert all(v.record_id == hz for v in versions)
+    geometries = [v.geometry for v in versions]
+    assert geometries[0] is not None and geometries[0].equals(box(0, 0, 1, 1))
+    assert geometries[2] is not None and geometries[2].equals(box(0, 0, 2, 2))
+
+
+def test_retire_keeps_history_and_takes_the_record_out(store: Store) -> None:
+    ids = add_hazards(store, box(0, 0, 1, 1), box(2, 2, 3, 3))
+    store.update(ids[0], BOHDAN, {"status": "worked_on"}, status_change=True)
+    retire = Change("olena", "duplicate of HZ-000002", datetime(2024, 8, 1, tzinfo=UTC))
+    store.retire(ids[0], retire)
+    with pytest.raises(NotFound, match=r"HZ-000001 was retired on 2024-08-01 by olena: duplicate of HZ-000002"):
+        store.get(ids[0])
+    versions = store.history(ids[0])
+    assert [v.action for v in versions] == [Action.CREATE, Action.STATUS, Action.RETIRE]
+    assert versions[-1].change == retire
+    assert versions[-1].attributes["status"] == "worked_on"  # the record as it was when retired
+    assert versions[-1].geometry is not None and versions[-1].geometry.equals(box(0, 0, 1, 1))
+    assert store.count("hazards") == 1
+    assert [f.id for f in store.features("hazards")] == [ids[1]]
+    assert [f.id for f in store.features("hazards", (0, 0, 1, 1))] == []
+    assert store.columns("hazards", [])[0] == [ids[1]]
+    with pytest.raises(NotFound, match="retired"):
+        store.update(ids[0], BOHDAN, {"status": "closed"})
+    with pytest.raises(NotFound, match="retired"):
+        store.retire(ids[0], BOHDAN)
+
+
+# --- checks at the boundary ----------------------------------------------------------------------------------
+
+
+def test_add_is_atomic(store: Store) -> None:
+    add_hazards(store, box(0, 0, 1, 1))
+    batch = [NewFeature(hazard(f"ok {i}"), box(i, i, i + 1, i + 1)) for i in range(300)]
+    batch.insert(150, NewFeature(hazard("bad", hazard_class="minefield"), box(0, 0, 1, 1)))
+    with pytest.raises(InvalidInput, match="hazards feature 151: hazard_class: 'minefield' is not one of"):
+        store.add("hazards", batch, ANNA)
+    assert store.count("hazards") == 1
+    assert add_hazards(store, box(0, 0, 1, 1)) == ["HZ-000002"]  # no number was used up
+
+
+def test_unknown_field_names_the_field_and_the_valid_ones(store: Store) -> None:
+    features = [NewFeature(hazard()), NewFeature(hazard(colour="red"))]
+    with pytest.raises(InvalidInput) as caught:
+        store.add("hazards", features, ANNA)
+    message = str(caught.value)
+    assert "feature 2" in message and "'colour'" in message
+    assert "hazard_class" in message and "reported_date" in message
+    assert "\n" not in message
+    [hz] = add_hazards(store, None)
+    with pytest.raises(InvalidInput, match=f"{hz}: no field called 'colour'"):
+        store.update(hz, BOHDAN, {"colour": "red"})
+
+
+@pytest.mark.parametrize(
+    ("attributes", "message"),
+    [
+        (hazard(hazard_class="XYZ"), r"hazard_class: 'XYZ' is not one of SHA, CHA, EOD, stockpile"),
+        (hazard(status="exploded"), r"status: 'exploded' is not one of active"),
+        (hazard(reported_date="2024-13-01"), r"reported_date: '2024-13-01' is not a valid date"),
+        (hazard(reported_date="yesterday"), r"reported_date: 'yesterday' is not a valid date"),
+        ({"status": "active"}, r"hazard_class is required"),
+        ({"hazard_class": "SHA", "status": "  "}, r"status is required"),
+    ],
+)
+def test_bad_values_are_refused_with_a_clear_message(store: Store, attributes: dict[str, Scalar], message: str) -> None:
+    with pytest.raises(InvalidInput, match=message) as caught:
+        store.add("hazards", [NewFeature(attributes, box(0, 0, 1, 1))], ANNA)
+    assert "\n" not in str(caught.value)
+    assert store.count("hazards") == 0
+
+
+def test_values_are_coerced_to_the_field_type(store: Store) -> None:
+    [fd] = store.add(
+        "finds",
+        [NewFeature({"quantity": "3", "depth_cm": 12, "found_date": "2024-03-05", "synthetic": "yes"}, Point(1, 2))],
+        ANNA,
+    )
+    attributes = store.get(fd).attributes
+    assert attributes["quantity"] == 3 and type(attributes["quantity"]) is int
+    assert attributes["depth_cm"] == 12.0 and type(attributes["depth_cm"]) is float
+    assert attributes["synthetic"] is True
+    with pytest.raises(InvalidInput, match="quantity"):
+        store.add("finds", [NewFeature({"quantity": "many"}, Point(1, 2))], ANNA)
+
+
+def test_derived_fields_given_to_add_or_update_are_ignored(store: Store) -> None:
+    [hz] = store.add("hazards", [NewFeature(hazard(cleared_m2=5.0), box(0, 0, 1, 1))], ANNA)
+    assert store.get(hz).attributes["cleared_m2"] is None
+    store.update(hz, BOHDAN, {"cleared_m2": 7.0})
+    assert store.get(hz).attributes["cleared_m2"] is None
+
+
+def test_geometry_must_fit_the_layer(store: Store) -> None:
+    with pytest.raises(InvalidInput, match="hazards feature 1: a Point cannot go in hazards"):
+        store.add("hazards", [NewFeature(hazard(), Point(1, 1))], ANNA)
+    with pytest.raises(InvalidInput, match="a Polygon cannot go in finds"):
+        store.add("finds", [NewFeature({}, box(0, 0, 1, 1))], ANNA)
+    with pytest.raises(InvalidInput, match="victims records have no geometry"):
+        store.add("victims", [NewFeature({"accident_id": "AX-000001"}, Point(1, 1))], ANNA)
+    with pytest.raises(InvalidInput, match="not numbers"):
+        store.add("finds", [NewFeature({}, Point(1, float("nan")))], ANNA)
+    [fd] = store.add("finds", [NewFeature({}, Point(1, 1))], ANNA)
+    with pytest.raises(InvalidInput, match=f"{fd}: a LineString cannot go in finds"):
+        store.update(fd, BOHDAN, geometry=shapely.LineString([(0, 0), (1, 1)]))
+    assert store.count("hazards") == 0 and store.count("victims") == 0
+
+
+# --- layers of every kind --------------------------------------------------------------------------------------
+
+
+def test_points_polygons_and_multipolygons_round_trip(store: Store) -> None:
+    two_parts = MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)])
+    holed = Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (2, 1), (2, 2), (1, 2)]])
+    ids = add_hazards(store, two_parts, holed, None)
+    got = [store.get(i).geometry for i in ids]
+    assert got[0] is not None and got[0].equals(two_parts)
+    assert got[1] is not None and got[1].equals(holed) and got[1].geom_type == "MultiPolygon"
+    assert got[2] is None
+    point = Point(36.123456789012, 49.987654321098)
+    [fd] = store.add("finds", [NewFeature({"ordnance_model": "ПМН-2"}, point)], ANNA)
+    found = store.get(fd).geometry
+    assert found is not None and found.geom_type == "Point"
+    assert (found.x, found.y) == (point.x, point.y)  # coordinates are kept to the last bit
+
+
+def test_non_spatial_layers(store: Store) -> None:
+    ids = store.add(
+        "victims",
+        [NewFeature({"accident_id": "AX-000001", "full_name": "Олена Ковальчук", "sex": "female"})],
+        ANNA,
+    )
+    assert ids == ["VC-000001"]
+    victim = store.get(ids[0])
+    assert victim.geometry is None and victim.attributes["full_name"] == "Олена Ковальчук"
+    store.update(ids[0], BOHDAN, {"outcome": "injured"})
+    assert store.get(ids[0]).version == 2
+    assert [f.id for f in store.features("victims")] == ids
+    with pytest.raises(InvalidInput, match="victims has no geometry"):
+        list(store.features("victims", (0, 0, 1, 1)))
+    got_ids, geometries, values = store.columns("victims", ["full_name"])
+    assert got_ids == ids and len(geometries) == 0 and values == {"full_name": ["Олена Ковальчук"]}
+    [org] = store.add("organisations", [NewFeature({"name": "ДСНС", "kind": "authority"})], ANNA)
+    assert org == "OR-000001" and store.count("organisations") == 1
+    assert LAYERS["organisations"].geometry is GeometryKind.NONE
+
+
+def test_cyrillic_text_round_trips_exactly(store: Store) -> None:
+    texts = [FIELD_NAME, "Харківська область", "ґ є і ї Ґ Є І Ї", "Чорнобаївка 🌻", "Zaporizhzhia / Запоріжжя"]
+    ids = store.add("hazards", [NewFeature(hazard(t), box(0, 0, 1, 1)) for t in texts], Change("Андрій", "перевірка"))
+    assert [store.get(i).attributes["name"] for i in ids] == texts
+    assert store.history(ids[0])[0].change.author == "Андрій"
+    assert store.history(ids[0])[0].change.reason == "перевірка"
+    assert store.columns("hazards", ["name"])[2]["name"] == texts
+
+
+# --- reads -----------------------------------------------------------------------------------------------
+
+
+def test_features_filters_by_bounding_box(store: Store) -> None:
+    ids = add_hazards(store, box(0, 0, 1, 1), box(10, 10, 11, 11), box(0.5, 0.5, 10.5, 10.5), None)
+    assert [f.id for f in store.features("hazards")] == ids
+    assert [f.id for f in store.features("hazards", (-1, -1, 0.2, 0.2))] == [ids[0]]
+    assert [f.id for f in store.features("hazards", (0.9, 0.9, 10.1, 10.1))] == ids[:3]
+    assert [f.id for f in store.features("hazards", (1.2, 1.2, 2, 2))] == [ids[2]]  # envelope, not shape
+    assert [f.id for f in store.features("hazards", (20, 20, 30, 30))] == []
+    assert [f.id for f in store.features("hazards", (1.0, 1.0, 1.0, 1.0))] == [ids[0], ids[2]]  # touching
+    [fd] = store.add("finds", [NewFeature({}, Point(5, 5))], ANNA)
+    assert [f.id for f in store.features("finds", (4, 4, 6, 6))] == [fd]
+    assert [f.id for f in store.features("finds", (6, 6, 7, 7))] == []
+
+
+def test_bounding_box_matches_brute_force_on_a_large_layer(store: Store) -> None:
+    rng = np.random.default_rng(7)
+    x, y = rng.uniform(22, 40, 3000), rng.uniform(44, 52, 3000)
+    size = rng.uniform(0.0001, 0.5, 3000)
+    polygons = shapely.box(x, y, x + size, y + size)
+    ids = store.add("hazards", [NewFeature(hazard(), p) for p in polygons], ANNA)
+    more = store.add("hazards", [NewFeature(hazard(), box(30, 48, 30.01, 48.01)) for _ in range(10)], ANNA)
+    everything = np.concatenate([polygons, [box(30, 48, 30.01, 48.01)] * 10])
+    all_ids = ids + more
+    bounds = shapely.bounds(everything)
+    for query in [(30, 48, 31, 49), (22, 44, 23, 45), (35.5, 50.25, 35.51, 50.26), (0, 0, 100, 100)]:
+        expected = [
+            i
+            for i, b in zip(all_ids, bounds, strict=True)
+            if b[0] <= query[2] and b[2] >= query[0] and b[1] <= query[3] and b[3] >= query[1]
+        ]
+        assert [f.id for f in store.features("hazards", query)] == expected
+
+
+def test_columns_give_whole_layers_for_analysis(store: Store) -> None:
+    ids = store.add(
+        "hazards",
+        [
+            NewFeature(hazard("А", synthetic=True), box(0, 0, 1, 1)),
+            NewFeature(hazard("Б", "CHA"), None),
+            NewFeature(hazard("В", synthetic=False), Polygon([(0, 0), (1, 0), (0, 1)])),
+        ],
+        ANNA,
+    )
+    got_ids, geometries, values = store.columns("hazards", ["name", "hazard_class", "synthetic", "cleared_m2"])
+    assert got_ids == ids
+    assert isinstance(geometries, np.ndarray) and geometries.dtype == object and len(geometries) == 3
+    assert geometries[0].equals(box(0, 0, 1, 1)) and geometries[1] is None
+    assert list(shapely.get_type_id(geometries)) == [6, -1, 6]
+    assert values == {
+        "name": ["А", "Б", "В"],
+        "hazard_class": ["SHA", "CHA", "SHA"],
+        "synthetic": [True, None, False],
+        "cleared_m2": [None, None, None],
+    }
+    no_geometry = store.columns("hazards", ["name"], geometry=False)
+    assert no_geometry[0] == ids and len(no_geometry[1]) == 0
+    with pytest.raises(InvalidInput, match="no field called 'colour'"):
+        store.columns("hazards", ["colour"])
+    empty = store.columns("outcomes", ["kind"])
+    assert empty[0] == [] and len(empty[1]) == 0 and empty[2] == {"kind": []}
+
+
+def test_set_derived_writes_figures_without_new_versions(store: Store) -> None:
+    ids = add_hazards(store, box(0, 0, 1, 1), box(1, 1, 2, 2))
+    store.set_derived(
+        "hazards",
+        {ids[0]: {"estimated_m2": 1000.0, "cleared_m2": 250.5}, ids[1]: {"remaining_m2": 3}},
+    )
+    first = store.get(ids[0])
+    assert first.version == 1
+    assert first.attributes["estimated_m2"] == 1000.0 and first.attributes["cleared_m2"] == 250.5
+    assert store.get(ids[1]).attributes["remaining_m2"] == 3.0
+    assert len(store.history(ids[0])) == 1
+    assert store.columns("hazards", ["cleared_m2"])[2]["cleared_m2"] == [250.5, None]
+    # An update keeps the derived figures (they are the system's, not the editor's).
+    assert store.update(ids[0], BOHDAN, {"name": "x"}).attributes["cleared_m2"] == 250.5
+
+    with pytest.raises(InvalidInput, match="'status' is written with update"):
+        store.set_derived("hazards", {ids[0]: {"status": "closed"}})
+    with pytest.raises(NotFound, match="HZ-000099"):
+        store.set_derived("hazards", {ids[1]: {"cleared_m2": 1.0}, "HZ-000099": {"cleared_m2": 1.0}})
+    assert store.get(ids[1]).attributes["cleared_m2"] is None  # all or nothing
+
+
+def test_schema_version_and_count(store: Store) -> None:
+    assert store.schema_version() >= 1
+    assert store.count("hazards") == 0
+    add_hazards(store, box(0, 0, 1, 1), None)
+    assert store.count("hazards") == 2
+    assert store.count("admin-areas") == 0
+    assert isinstance(store.location, str) and store.location
