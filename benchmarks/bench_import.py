@@ -19,9 +19,9 @@ import pyogrio
 import pyogrio.raw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import peak_rss_mb, synthetic_programme, timed  # noqa: E402
-from landrelease.actions.imports import ImportOptions, import_file  # noqa: E402
-from landrelease.store import open_store  # noqa: E402
+from benchmarks.common import peak_rss_mb, synthetic_programme, timed
+from landrelease.actions.imports import ImportOptions, import_file
+from landrelease.store import open_store
 
 BIH = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "bih" / "cleared_areas.geojson"
 
@@ -29,8 +29,14 @@ BIH = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "bih" / "
 def gdal_convert(src: Path, dst: Path) -> None:
     meta, _, geometry, fields = pyogrio.raw.read(src)
     pyogrio.raw.write(
-        dst, geometry, fields, fields=meta["fields"], crs=meta["crs"], geometry_type=meta["geometry_type"],
-        driver="GPKG", encoding="UTF-8",
+        dst,
+        geometry,
+        fields,
+        fields=meta["fields"],
+        crs=meta["crs"],
+        geometry_type=meta["geometry_type"],
+        driver="GPKG",
+        encoding="UTF-8",
     )
 
 
@@ -80,8 +86,14 @@ def main() -> None:
         for ext, driver in (("gpkg", "GPKG"), ("geojson", "GeoJSON")):
             src = tmp / f"national.{ext}"
             pyogrio.raw.write(
-                src, np.array([g.wkb for g in hazards], dtype=object), [names], fields=["name"],
-                crs="EPSG:4326", geometry_type="Polygon", driver=driver, encoding="UTF-8",
+                src,
+                np.array([g.wkb for g in hazards], dtype=object),
+                [names],
+                fields=["name"],
+                crs="EPSG:4326",
+                geometry_type="Polygon",
+                driver=driver,
+                encoding="UTF-8",
             )
             results.append(bench(src, tmp, f"synthetic {args.hazards:,} polygons ({ext})", repair=False))
         if BIH.exists():

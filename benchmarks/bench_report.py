@@ -20,10 +20,10 @@ import shapely
 from pyproj import Geod
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import peak_rss_mb, synthetic_programme, timed  # noqa: E402
-from landrelease.analysis.land_release import land_release_report  # noqa: E402
-from landrelease.domain.records import Change, NewFeature  # noqa: E402
-from landrelease.store import open_store  # noqa: E402
+from benchmarks.common import peak_rss_mb, synthetic_programme, timed
+from landrelease.analysis.land_release import land_release_report
+from landrelease.domain.records import Change, NewFeature
+from landrelease.store import open_store
 
 KINDS = ("cancelled", "reduced", "cleared")
 
@@ -79,7 +79,7 @@ def main() -> None:
     identity_gap = t.estimated_m2 - (t.cancelled_m2 + t.reduced_m2 + t.cleared_m2 + t.remaining_m2)
     result = {
         "hazards": args.hazards,
-        "outcomes": int(len(outcomes)),
+        "outcomes": len(outcomes),
         "report_s": round(report_s, 3),
         "gdal_read_both_layers_s": round(gdal_s, 3),
         "ratio_to_gdal_read": round(report_s / gdal_s, 2),

@@ -16,7 +16,6 @@ import shapely
 from typer.testing import CliRunner
 
 from landrelease.cli import app
-from tests.conftest import shared_file
 
 runner = CliRunner()
 
@@ -42,7 +41,9 @@ def _hazards_file(path: Path, n: int = 3) -> Path:
 def test_import_json_contract(tmp_path: Path) -> None:
     db = str(tmp_path / "p.gpkg")
     assert run("--db", db, "init")[0] == 0
-    code, out, _ = run("--db", db, "import", "hazards", str(_hazards_file(tmp_path / "h.geojson")), "--class", "SHA", "--json")
+    code, out, _ = run(
+        "--db", db, "import", "hazards", str(_hazards_file(tmp_path / "h.geojson")), "--class", "SHA", "--json"
+    )
     assert code == 0
     data = json.loads(out)
     assert {k: data[k] for k in ("imported", "repaired", "rejected", "errors")} == {
@@ -60,7 +61,14 @@ def test_report_json_contract_and_csv(tmp_path: Path) -> None:
     code, out, _ = run("--db", db, "report", "land-release", "--json")
     assert code == 0
     data = json.loads(out)
-    assert set(data["totals"]) == {"hazards", "estimated_m2", "cancelled_m2", "reduced_m2", "cleared_m2", "remaining_m2"}
+    assert set(data["totals"]) == {
+        "hazards",
+        "estimated_m2",
+        "cancelled_m2",
+        "reduced_m2",
+        "cleared_m2",
+        "remaining_m2",
+    }
     assert data["totals"]["hazards"] == 3 and data["groups"] == []
     code, out, _ = run("--db", db, "report", "land-release", "--by", "admin", "--json")
     groups = json.loads(out)["groups"]
@@ -73,7 +81,10 @@ def test_history_and_status(tmp_path: Path) -> None:
     db = str(tmp_path / "p.gpkg")
     run("--db", db, "init")
     run("--db", db, "--author", "im.officer", "import", "hazards", str(_hazards_file(tmp_path / "h.geojson", 1)))
-    assert run("--db", db, "--author", "reviewer", "status", "HZ-000001", "worked_on", "--reason", "clearance started")[0] == 0
+    assert (
+        run("--db", db, "--author", "reviewer", "status", "HZ-000001", "worked_on", "--reason", "clearance started")[0]
+        == 0
+    )
     code, _, err = run("--db", db, "status", "HZ-000001", "handed_over", "--reason", "skip")
     assert code == 2
     assert "a worked_on hazard cannot become handed_over; it can become: active, closed" in err
@@ -142,7 +153,9 @@ def test_demo_is_deterministic_and_the_ledger_holds(tmp_path: Path) -> None:
         assert code == 0, err
         data = json.loads(out)
         t = data["report"]["totals"]
-        assert t["estimated_m2"] == pytest.approx(t["cancelled_m2"] + t["reduced_m2"] + t["cleared_m2"] + t["remaining_m2"])
+        assert t["estimated_m2"] == pytest.approx(
+            t["cancelled_m2"] + t["reduced_m2"] + t["cleared_m2"] + t["remaining_m2"]
+        )
         assert t["cleared_m2"] > 0 and t["cancelled_m2"] > 0 and t["remaining_m2"] > 0
         assert data["records"]["hazards"] == 150 and data["records"]["finds"] > 0
         totals.append(t)
@@ -212,8 +225,13 @@ def test_kill_9_mid_import_leaves_all_or_nothing(tmp_path: Path) -> None:
     boxes = shapely.box(x, y, x + 0.002, y + 0.002)
     src = tmp_path / "big.gpkg"
     pyogrio.raw.write(
-        src, shapely.to_wkb(boxes), [np.array([f"H{i}" for i in range(n)], dtype=object)], fields=["name"],
-        crs="EPSG:4326", geometry_type="Polygon", driver="GPKG",
+        src,
+        shapely.to_wkb(boxes),
+        [np.array([f"H{i}" for i in range(n)], dtype=object)],
+        fields=["name"],
+        crs="EPSG:4326",
+        geometry_type="Polygon",
+        driver="GPKG",
     )
     db = tmp_path / "p.gpkg"
     subprocess.run([sys.executable, "-m", "landrelease", "--db", str(db), "init"], check=True, capture_output=True)

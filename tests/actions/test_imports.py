@@ -118,7 +118,10 @@ def test_field_mapping(gpkg: Store, tmp_path: Path) -> None:
 def test_outcomes_link_by_location_and_the_ledger_follows(gpkg: Store, tmp_path: Path) -> None:
     hz = _geojson(
         tmp_path / "h.geojson",
-        [(shapely.box(36.0, 49.0, 36.01, 49.01), {"name": "a"}), (shapely.box(36.1, 49.0, 36.11, 49.01), {"name": "b"})],
+        [
+            (shapely.box(36.0, 49.0, 36.01, 49.01), {"name": "a"}),
+            (shapely.box(36.1, 49.0, 36.11, 49.01), {"name": "b"}),
+        ],
     )
     import_file(gpkg, "hazards", hz, ImportOptions())
     out = _geojson(

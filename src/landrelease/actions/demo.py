@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -27,6 +28,7 @@ from landrelease.store import open_store
 from landrelease.store.protocol import Store
 
 Progress = Callable[[str], None]
+Floats = npt.NDArray[np.float64]
 DEMO = Change("landrelease demo", "synthetic demo programme")
 #: The demo region (a box in eastern Ukraine): districts are a 3 x 2 grid of it.
 REGION = (35.6, 48.9, 38.6, 50.2)
@@ -214,14 +216,14 @@ def _districts() -> list[NewFeature]:
     return out
 
 
-def _district_of(centres: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def _district_of(centres: Floats) -> npt.NDArray[np.int64]:
     x0, y0, x1, y1 = REGION
     col = np.clip(((centres[:, 0] - x0) / ((x1 - x0) / 3)).astype(int), 0, 2)
     row = np.clip(((y1 - centres[:, 1]) / ((y1 - y0) / 2)).astype(int), 0, 1)
-    return row * 3 + col  # type: ignore[no-any-return]
+    return np.asarray(row * 3 + col, dtype=np.int64)
 
 
-def _front_line(t: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def _front_line(t: Floats) -> Floats:
     """A sinuous fictional line across the region, t in [0, 1]."""
     x0, y0, x1, y1 = REGION
     x = x0 + 0.1 + t * (x1 - x0 - 0.2)
@@ -229,7 +231,7 @@ def _front_line(t: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
     return np.column_stack((x, y))
 
 
-def _hazard_polygons(rng: np.random.Generator, n: int) -> tuple[list[BaseGeometry], np.ndarray]:  # type: ignore[type-arg]
+def _hazard_polygons(rng: np.random.Generator, n: int) -> tuple[list[BaseGeometry], Floats]:
     """Irregular polygons of 0.1-60 ha near the line, none overlapping another."""
     polygons: list[BaseGeometry] = []
     centres = []
@@ -367,7 +369,7 @@ def _accidents(
     return accidents, victims
 
 
-def _eore(rng: np.random.Generator, centres: np.ndarray) -> list[NewFeature]:  # type: ignore[type-arg]
+def _eore(rng: np.random.Generator, centres: Floats) -> list[NewFeature]:
     n = max(1, len(centres) // 6)
     out = []
     for _ in range(n):

@@ -63,9 +63,9 @@ def resolve_mapping(layer: Layer, columns: Iterable[str], explicit: Mapping[str,
         if field in mapping or field not in fields:
             continue
         for candidate in (field, *ALIASES.get(field, ())):
-            column = by_lower.get(candidate.lower())
-            if column is not None and column not in used:
-                mapping[field] = column
-                used.add(column)
+            found = by_lower.get(candidate.lower())
+            if found is not None and found not in used:
+                mapping[field] = found
+                used.add(found)
                 break
     return mapping

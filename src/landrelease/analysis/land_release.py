@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from landrelease.analysis.ledger import ledger_of
 from landrelease.domain.ledger import LedgerTotals
+from landrelease.domain.records import Scalar
 from landrelease.domain.vocabulary import ReleaseKind
 from landrelease.store.protocol import Store
 
@@ -78,7 +80,7 @@ def _admin_names(store: Store) -> dict[str, str]:
     return {i: str(n) for i, n in zip(ids, cols["name"], strict=True) if n is not None}
 
 
-def _by_month(released: np.ndarray, o_cols: dict[str, list[object]]) -> list[Group]:  # type: ignore[type-arg]
+def _by_month(released: npt.NDArray[np.float64], o_cols: dict[str, list[Scalar]]) -> list[Group]:
     sums: dict[str, dict[str, float]] = defaultdict(lambda: {f"{k.value}_m2": 0.0 for k in ReleaseKind})
     counts: dict[str, int] = defaultdict(int)
     for credit, kind, date in zip(released.tolist(), o_cols["kind"], o_cols["release_date"], strict=True):

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from landrelease.domain.records import Scalar
 
 _INTEGER_TYPES = {"OFTInteger", "OFTInteger64"}
-_LIST_TYPES = {"OFTIntegerList", "OFTInteger64List", "OFTRealList", "OFTStringList"}
+_TEXT_TYPES = {str, type(None)}
 
 
 def _plain(value: Any) -> Scalar:
@@ -62,11 +62,11 @@ def column_values(
         return values.tolist()  # type: ignore[no-any-return]
     if kind == "M":
         return [None if np.isnat(v) else str(v) for v in values]
-    out = [_plain(v) for v in values] if ogr_type in _LIST_TYPES or ogr_type == "OFTBinary" else values.tolist()
+    out = values.tolist()
+    if not {type(v) for v in out} <= _TEXT_TYPES:  # lists, bytes: rare, so checked once per column
+        out = [v if isinstance(v, str) else _plain(v) for v in out]
     if empty_is_null:
         out = [None if v == "" else v for v in out]
-    else:
-        out = [_plain(v) if not isinstance(v, str) else v for v in out]
     return out
 
 

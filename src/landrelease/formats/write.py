@@ -46,6 +46,7 @@ _DATE_TYPED = {"GPKG", "ESRI Shapefile", "XLSX"}
 _TABULAR = {"CSV", "XLSX"}
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", shapefile.SIDECAR_SUFFIX, ".qix", ".sbn", ".sbx")
 _INT32 = (-(2**31), 2**31 - 1)
+_TEXT_TYPES = {str, type(None)}
 
 
 @dataclass(frozen=True)
@@ -182,16 +183,15 @@ def _geometries(layer: Layer, geometries: Any, ids: Sequence[str]) -> npt.NDArra
         raise InvalidInput(f"{ids[i]}: a {geoms[i].geom_type} in the {layer.name} layer, which holds {expected}")
     polygons = np.flatnonzero(types == 3)
     if polygons.size:
-        geoms[polygons] = [shapely.MultiPolygon([g]) for g in geoms[polygons]]
+        geoms[polygons] = shapely.multipolygons(geoms[polygons], indices=np.arange(polygons.size))
     return geoms
 
 
 def _check_text(names: list[str], data: list[npt.NDArray[Any]], ids: Sequence[str]) -> None:
     for name, values in zip(names, data, strict=True):
-        if values.dtype == object:
-            for i, v in enumerate(values):
-                if isinstance(v, str) and "\x00" in v:
-                    raise InvalidInput(f"{ids[i]}: {name} contains a NUL character, which no format can hold")
+        if values.dtype == object and "\x00" in "".join(v for v in values.tolist() if v.__class__ is str):
+            i = next(i for i, v in enumerate(values) if isinstance(v, str) and "\x00" in v)
+            raise InvalidInput(f"{ids[i]}: {name} contains a NUL character, which no format can hold")
 
 
 def _check_dbf_text(names: list[str], data: list[npt.NDArray[Any]], ids: Sequence[str]) -> None:
@@ -269,9 +269,16 @@ def _typed(f: Field, values: Sequence[Scalar], ids: Sequence[str], driver: str) 
     if f.type is FieldType.DATE and driver in _DATE_TYPED:
         days = [None if v is None else _date(f, v, ids[i]) for i, v in enumerate(values)]
         return np.array(["NaT" if d is None else d.isoformat() for d in days], dtype="datetime64[D]"), None
+    return _text_array(f, values, ids), None
+
+
+def _text_array(f: Field, values: Sequence[Scalar], ids: Sequence[str]) -> npt.NDArray[np.object_]:
     texts = np.empty(len(values), dtype=object)
-    texts[:] = [_as_text(f, v, ids[i]) for i, v in enumerate(values)]
-    return texts, None
+    if f.type is FieldType.TEXT and {type(v) for v in values} <= _TEXT_TYPES:
+        texts[:] = list(values)  # the common case, checked at once
+    else:
+        texts[:] = [_as_text(f, v, ids[i]) for i, v in enumerate(values)]
+    return texts
 
 
 def _field_arrays(
@@ -283,9 +290,7 @@ def _field_arrays(
     masks: list[npt.NDArray[np.bool_] | None] = [None]
     for f in chosen:
         if driver == "CSV":
-            texts = np.empty(len(ids), dtype=object)
-            texts[:] = [_as_text(f, v, ids[i]) for i, v in enumerate(columns[f.name])]
-            values, mask = texts, None
+            values, mask = _text_array(f, columns[f.name], ids), None
         else:
             values, mask = _typed(f, columns[f.name], ids, driver)
         data.append(values)

@@ -72,9 +72,7 @@ class Store(Protocol):
         """Every version of a record, oldest first; ``NotFound`` if the id was never used."""
         ...
 
-    def features(
-        self, layer: str, bbox: tuple[float, float, float, float] | None = None
-    ) -> Iterator[Feature]:
+    def features(self, layer: str, bbox: tuple[float, float, float, float] | None = None) -> Iterator[Feature]:
         """Current features of a layer (those whose envelope meets ``bbox`` if given), in id order."""
         ...
 
