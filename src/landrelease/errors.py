@@ -36,6 +36,12 @@ class IllegalTransition(LandreleaseError):
     http_status = 409
 
 
+class Conflict(LandreleaseError):
+    """A change based on a version of a record that is no longer current (someone else changed it)."""
+
+    http_status = 409
+
+
 class NotFound(LandreleaseError):
     """A record, layer or database that does not exist."""
 

@@ -392,3 +392,14 @@ def test_schema_version_and_count(store: Store) -> None:
     assert store.count("hazards") == 2
     assert store.count("admin-areas") == 0
     assert isinstance(store.location, str) and store.location
+
+
+def test_stale_update_is_refused_and_nothing_is_lost(store: Store) -> None:
+    from landrelease.errors import Conflict
+
+    [hid] = add_hazards(store, box(0, 0, 1, 1))
+    store.update(hid, ANNA, {"name": "first editor"}, expected_version=1)
+    with pytest.raises(Conflict, match=r"changed by someone else \(it is at version 2, you edited version 1\)"):
+        store.update(hid, BOHDAN, {"name": "second editor"}, expected_version=1)
+    assert store.get(hid).attributes["name"] == "first editor"
+    assert [v.version for v in store.history(hid)] == [1, 2]

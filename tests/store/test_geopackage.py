@@ -142,6 +142,10 @@ def test_gdal_reads_every_layer_as_it_is(filled: GeoPackageStore, path: Path) ->
         for field in LAYERS[layer].fields:
             if field.type == "REAL":
                 assert dtypes[field.name] == "float64"  # never 32-bit
+            if field.type == "DATE":
+                assert dtypes[field.name].startswith("datetime64"), field.name  # a date picker in QGIS
+            if field.type == "BOOLEAN":
+                assert dtypes[field.name] == "bool", field.name  # a checkbox in QGIS
         meta, _, geometries, values = raw.read(path, layer=layer, return_fids=True)
         by_name = dict(zip(meta["fields"], values, strict=True))
         ours = list(filled.features(layer))
@@ -150,7 +154,9 @@ def test_gdal_reads_every_layer_as_it_is(filled: GeoPackageStore, path: Path) ->
             for name, value in feature.attributes.items():
                 gdal = by_name[name][i]
                 if value is None:
-                    assert gdal is None or (isinstance(gdal, float) and np.isnan(gdal))
+                    assert gdal is None or bool(np.isnat(gdal) if isinstance(gdal, np.datetime64) else np.isnan(gdal))
+                elif isinstance(gdal, np.datetime64):  # GDAL reads DATE columns as dates
+                    assert str(gdal) == value, (layer, name)
                 else:
                     assert gdal == value, (layer, name)
             if geometries is not None:

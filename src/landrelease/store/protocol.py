@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from enum import Enum
+from types import TracebackType
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -60,8 +61,12 @@ class Store(Protocol):
         geometry: BaseGeometry | Literal[Keep.GEOMETRY] | None = KEEP,
         *,
         status_change: bool = False,
+        expected_version: int | None = None,
     ) -> Feature:
-        """Write a new version of a record: changed attributes merge over the current ones."""
+        """Write a new version of a record: changed attributes merge over the current ones.
+
+        With ``expected_version`` (optimistic locking), a record that is no longer at that version is refused
+        with ``Conflict``: a stale edit never overwrites a newer one."""
         ...
 
     def retire(self, record_id: str, change: Change) -> None:
@@ -73,7 +78,7 @@ class Store(Protocol):
         ...
 
     def features(self, layer: str, bbox: tuple[float, float, float, float] | None = None) -> Iterator[Feature]:
-        """Current features of a layer (those whose envelope meets ``bbox`` if given), in id order."""
+        """Current features of a layer (those whose envelope meets ``bbox`` if given), in creation order."""
         ...
 
     def count(self, layer: str) -> int: ...
@@ -89,3 +94,9 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> Store: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None: ...

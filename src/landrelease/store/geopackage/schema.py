@@ -32,9 +32,9 @@ HISTORY_TABLE = "lr_history"
 #: SQLite column type per field type. DOUBLE, not FLOAT (GDAL reads FLOAT as 32-bit); never VARCHAR.
 COLUMN_TYPES: dict[FieldType, str] = {
     FieldType.TEXT: "TEXT",
-    FieldType.DATE: "TEXT",
+    FieldType.DATE: "DATE",
     FieldType.INTEGER: "INTEGER",
-    FieldType.BOOLEAN: "INTEGER",
+    FieldType.BOOLEAN: "BOOLEAN",
     FieldType.REAL: "DOUBLE",
 }
 

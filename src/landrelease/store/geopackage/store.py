@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 
 from landrelease.domain.records import Action, Change, Feature, NewFeature, Scalar, Version
 from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer, layer_named
-from landrelease.errors import InvalidInput, NotFound, StoreError
+from landrelease.errors import Conflict, InvalidInput, NotFound, StoreError
 from landrelease.store.geopackage import blob, connection, geometries, history, rtree, schema, sql
 from landrelease.store.geopackage.attributes import AttributeRules, rules_for
 from landrelease.store.protocol import KEEP, Geometries, Keep
@@ -232,9 +232,11 @@ class GeoPackageStore:
         geometry: BaseGeometry | Literal[Keep.GEOMETRY] | None = KEEP,
         *,
         status_change: bool = False,
+        expected_version: int | None = None,
     ) -> Feature:
         """Write a new version of a record: given attributes merge over the current ones (None clears one);
-        ``geometry`` replaces the current one unless it is ``KEEP``; derived fields given are ignored."""
+        ``geometry`` replaces the current one unless it is ``KEEP``; derived fields given are ignored.
+        With ``expected_version``, a record changed by someone else since is refused (``Conflict``)."""
         table = _table_of(record_id)
         rules = table.rules
         changes = rules.check(attributes or {}, record_id)
@@ -250,6 +252,11 @@ class GeoPackageStore:
             if row is None:
                 raise history.missing(conn, record_id)
             current = _feature(table, row)
+            if expected_version is not None and current.version != expected_version:
+                raise Conflict(
+                    f"{record_id} was changed by someone else (it is at version {current.version}, "
+                    f"you edited version {expected_version}): reload it and apply your change again"
+                )
             merged = rules.complete({**{n: current.attributes[n] for n in rules.names}, **changes}, record_id)
             version = current.version + 1
             assignments = ["version", "updated_at", "updated_by", *rules.names]
