@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from landrelease.errors import InvalidInput
+from landrelease.errors import InvalidInput, UnreadableFile
 from landrelease.formats import read_features
 from landrelease.formats.encoding import cpg_encoding, detect_bytes_encoding, detect_text_encoding
 from landrelease.formats.tabular import GeometryColumns, find_geometry_columns, parse_coordinate
@@ -127,3 +127,10 @@ def test_geometry_columns_by_their_many_names(columns: list[str], found: Geometr
 def test_coordinate_cells(cell: object, value: float | str) -> None:
     got = parse_coordinate(cell)
     assert got == (pytest.approx(value) if isinstance(value, float) else value)
+
+
+def test_text_that_is_not_in_the_named_encoding_is_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes("name,lat,lon\nІзюм,1,2\n".encode("cp1251"))
+    with pytest.raises(UnreadableFile, match=r"x\.csv: its text is not utf-8 .*; name its encoding"):
+        read_features(path, encoding="utf-8")

@@ -21,5 +21,5 @@ def export_layer(
         )
     names = [f.name for f in layer.fields if include_personal or not f.personal]
     ids, geoms, columns = store.columns(layer.name, names, geometry=layer.geometry.value != "NONE")
-    write_layer(path, layer, ids, geoms, columns, overwrite=overwrite)
+    write_layer(path, layer, ids, geoms, columns, overwrite=overwrite, include_personal=include_personal)
     return len(ids)

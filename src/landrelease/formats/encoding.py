@@ -205,6 +205,10 @@ def shapefile_encoding(shp: Path) -> tuple[str | None, str]:
         data_start = int.from_bytes(header[8:10], "little")
         descriptors = f.read(max(data_start - 32, 0))
         # field names (11 bytes at the start of each 32-byte descriptor) may be Cyrillic too
-        names = [descriptors[i : i + 11].split(b"\0")[0] for i in range(0, len(descriptors) - 31, 32)]
+        names = []
+        for i in range(0, len(descriptors) - 31, 32):
+            if descriptors[i] == 0x0D:  # end of the field descriptors
+                break
+            names.append(descriptors[i : i + 11].split(b"\0")[0])
         sample = b" ".join([*(n for n in names if not n.isascii()), _non_ascii_sample(_read_chunks(f, data_start))])
         return detect_bytes_encoding(sample.strip()), "detected"

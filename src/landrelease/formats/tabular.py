@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 from landrelease.formats.geometry import Geometries, Problems, parse_text
@@ -119,23 +120,35 @@ def _parse_dms(text: str) -> float | None:
     return -degrees if negative else degrees
 
 
+def _clean_floats(values: Sequence[object]) -> npt.NDArray[np.float64] | None:
+    """The whole column as floats if every cell is a plain finite number (the usual case), else ``None``."""
+    if bool in {type(v) for v in values}:
+        return None
+    try:
+        floats = np.array(values, dtype=np.float64)
+    except (ValueError, TypeError):
+        return None
+    return floats if bool(np.isfinite(floats).all()) else None
+
+
 def points_from_columns(
     lats: Sequence[object], lons: Sequence[object], lat: str, lon: str
 ) -> tuple[Geometries, Problems]:
     """Points from latitude and longitude cells; a cell that is not a coordinate gives a problem."""
     count = len(lats)
     problems: Problems = [None] * count
-    xs = np.full(count, np.nan)
-    ys = np.full(count, np.nan)
-    for i, (la, lo) in enumerate(zip(lats, lons, strict=True)):
-        y, x = parse_coordinate(la), parse_coordinate(lo)
-        if isinstance(y, float) and isinstance(x, float):
-            xs[i], ys[i] = x, y
-        elif y == "is empty" and x == "is empty":
-            problems[i] = f"no coordinates ({lat} and {lon} are empty)"
-        else:
-            why = [f"{name} {r}" for name, r in ((lat, y), (lon, x)) if isinstance(r, str)]
-            problems[i] = "; ".join(why)
+    ys, xs = _clean_floats(lats), _clean_floats(lons)
+    if ys is None or xs is None:
+        xs, ys = np.full(count, np.nan), np.full(count, np.nan)
+        for i, (la, lo) in enumerate(zip(lats, lons, strict=True)):
+            y, x = parse_coordinate(la), parse_coordinate(lo)
+            if isinstance(y, float) and isinstance(x, float):
+                xs[i], ys[i] = x, y
+            elif y == "is empty" and x == "is empty":
+                problems[i] = f"no coordinates ({lat} and {lon} are empty)"
+            else:
+                why = [f"{name} {r}" for name, r in ((lat, y), (lon, x)) if isinstance(r, str)]
+                problems[i] = "; ".join(why)
     geoms = np.full(count, None, dtype=object)
     ok = np.array([p is None for p in problems], dtype=bool)
     geoms[ok] = shapely.points(xs[ok], ys[ok])
