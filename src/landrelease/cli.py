@@ -242,8 +242,12 @@ def report_land_release(
     by: Annotated[str | None, typer.Option(help="Group by admin, operator or month.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+    recompute: Annotated[
+        bool, typer.Option("--recompute", help="Compute from the polygons instead of the stored (current) ledger.")
+    ] = False,
 ) -> None:
     """Land release: estimated = cancelled + reduced + cleared + remaining, geodesic, no double counting."""
+    from landrelease.actions.release import ensure_current_ledger
     from landrelease.analysis.land_release import land_release_report
     from landrelease.errors import InvalidInput
 
@@ -252,7 +256,9 @@ def report_land_release(
     if as_json and as_csv:
         raise InvalidInput("choose one of --json and --csv")
     with _store(ctx) as store:
-        report = land_release_report(store, by)  # type: ignore[arg-type]
+        if not recompute:
+            ensure_current_ledger(store)
+        report = land_release_report(store, by, recompute=recompute)  # type: ignore[arg-type]
     if as_json:
         _print_json(report.as_dict())
     elif as_csv:

@@ -19,6 +19,7 @@ from landrelease.actions.linking import admin_area_of, hazard_of_features, progr
 from landrelease.actions.mapping import parse_map, resolve_mapping
 from landrelease.actions.release import refresh_ledger
 from landrelease.domain.attributes import coerce_attributes
+from landrelease.domain.ledger import LEDGER_INPUTS
 from landrelease.domain.records import Change, NewFeature, Scalar
 from landrelease.domain.schema import GeometryKind, Layer, layer_named
 from landrelease.domain.vocabulary import HazardClass, HazardStatus, ReleaseKind
@@ -134,11 +135,12 @@ def import_file(
     if candidates:
         say(f"writing {len(candidates)} features")
         change = Change(options.author, f"import {path.name} ({read.driver})")
+        before = store.ledger_state()
         summary.ids = store.add(layer.name, [NewFeature(a, g) for _, a, g in candidates], change)
-        if layer.name in ("hazards", "outcomes"):
+        if layer.name in LEDGER_INPUTS:
             say("updating the land release ledger")
             hazards = _touched_hazards(layer, summary.ids, candidates)
-            refresh_ledger(store, hazards)
+            refresh_ledger(store, hazards, before=before, changes=len(candidates))
     summary.imported = len(candidates)
     summary.repaired = sum(1 for c in candidates if c[0] in repaired_indexes)
     return summary

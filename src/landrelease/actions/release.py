@@ -5,14 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from landrelease.analysis.ledger import ledger_of
-from landrelease.domain.ledger import Ledger
+from landrelease.domain.ledger import Ledger, LedgerState
 from landrelease.domain.records import Scalar
+from landrelease.errors import StoreError
 from landrelease.store.protocol import Store
 
 
-def refresh_ledger(store: Store, hazard_ids: Iterable[str] | None = None) -> Ledger:
-    """Recompute the ledger (of some hazards, or all) and store its figures on the hazards and outcomes."""
+def refresh_ledger(
+    store: Store, hazard_ids: Iterable[str] | None = None, *, before: LedgerState | None = None, changes: int = 0
+) -> Ledger:
+    """Recompute the ledger (of some hazards, or all) and store its figures on the hazards and outcomes.
+
+    A full refresh marks the stored ledger current as of when it started. A partial one (after a write that
+    touched ``hazard_ids``) does so only if the ledger was current ``before`` the write and the write made
+    exactly ``changes`` ledger-relevant changes: anyone else's change in between leaves it stale.
+    """
+    start = store.ledger_state()
     ledger, o_ids, _ = ledger_of(store, hazard_ids)
+    synced: int | None = None
+    if hazard_ids is None:
+        synced = start.changes
+    elif before is not None and before.current and start.changes == before.changes + changes:
+        synced = start.changes
     hazards: dict[str, dict[str, Scalar]] = {
         e.hazard_id: {
             "estimated_m2": e.estimated_m2,
@@ -25,6 +39,23 @@ def refresh_ledger(store: Store, hazard_ids: Iterable[str] | None = None) -> Led
     }
     store.set_derived("hazards", hazards)
     store.set_derived(
-        "outcomes", {oid: {"released_m2": float(r)} for oid, r in zip(o_ids, ledger.released, strict=True)}
+        "outcomes",
+        {oid: {"released_m2": float(r)} for oid, r in zip(o_ids, ledger.released, strict=True)},
+        ledger_synced=synced,
     )
     return ledger
+
+
+def ensure_current_ledger(store: Store) -> bool:
+    """Bring stale stored figures up to date (after edits made outside landrelease); True if it did.
+
+    A database that cannot be written (a read-only copy) is left as it is: reports then compute the
+    ledger from the polygons instead.
+    """
+    if store.ledger_state().current:
+        return False
+    try:
+        refresh_ledger(store)
+    except StoreError:
+        return False
+    return True

@@ -1,7 +1,8 @@
 """The land release report: national totals and groups (by admin area, operator or month).
 
-Figures are computed from the polygons every time (never from cached fields), so the report is always
-what the records say. By admin area and by operator, each hazard falls in one group and each group keeps
+Figures come from the ledger stored on the records when it is current (the database counts every change
+to the ledger's inputs, so stale figures are never used), else from the polygons; ``recompute`` forces
+the polygons. Either way the report is what the records say. By admin area and by operator, each hazard falls in one group and each group keeps
 the ledger identity; by month, each outcome's credited land falls in the month it was released, so the
 groups hold released land only and sum to the national released totals.
 """
@@ -16,7 +17,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from landrelease.analysis.ledger import ledger_of
+from landrelease.analysis.ledger import current_ledger
 from landrelease.domain.ledger import LedgerTotals
 from landrelease.domain.records import Scalar
 from landrelease.domain.vocabulary import ReleaseKind
@@ -55,8 +56,8 @@ class LandReleaseReport:
         }
 
 
-def land_release_report(store: Store, by: GroupBy | None = None) -> LandReleaseReport:
-    ledger, _, o_cols = ledger_of(store)
+def land_release_report(store: Store, by: GroupBy | None = None, *, recompute: bool = False) -> LandReleaseReport:
+    ledger, _, o_cols = current_ledger(store, recompute=recompute)
     totals = ledger.totals()
     unlinked = len(ledger.unlinked)
     if by is None:

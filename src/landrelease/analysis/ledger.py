@@ -1,4 +1,9 @@
-"""The land release ledger of a database, computed from its polygons."""
+"""The land release ledger of a database: computed from its polygons, or read from the stored figures.
+
+The stored figures (on each hazard, and each outcome's credit) are what a report reads: they are
+recomputed for the hazards touched by every write, and the database counts every change to the ledger's
+inputs (even edits made in QGIS), so whether they are current is always known (``Store.ledger_state``).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,14 @@ from landrelease.geo.area import geodesic_area
 from landrelease.store.protocol import Store
 
 OUTCOME_COLUMNS = ["hazard_id", "kind", "release_date", "operator"]
+FIGURES = ("estimated_m2", "cancelled_m2", "reduced_m2", "cleared_m2", "remaining_m2")
 
 
 def ledger_of(
     store: Store, hazard_ids: Iterable[str] | None = None
 ) -> tuple[Ledger, list[str], dict[str, list[Scalar]]]:
-    """The ledger of all hazards (or of ``hazard_ids``), with the outcome ids and columns it was built from."""
+    """The ledger of all hazards (or of ``hazard_ids``) computed from the polygons, with the outcome ids
+    and columns it was built from."""
     ids, geoms, _ = store.columns("hazards", [])
     o_ids, o_geoms, o_cols = store.columns("outcomes", OUTCOME_COLUMNS)
     if hazard_ids is not None:
@@ -40,3 +47,34 @@ def ledger_of(
         geodesic_area,
     )
     return ledger, o_ids, o_cols
+
+
+def stored_ledger(store: Store) -> tuple[Ledger, list[str], dict[str, list[Scalar]]]:
+    """The ledger as stored on the records (fast: no geometry is read). Only meaningful when current."""
+    ids, _, cols = store.columns("hazards", list(FIGURES), geometry=False)
+    o_ids, _, o_cols = store.columns("outcomes", [*OUTCOME_COLUMNS, "released_m2"], geometry=False)
+
+    def floats(values: list[Scalar]) -> np.ndarray:
+        return np.array([float(v) if isinstance(v, int | float) else 0.0 for v in values], dtype=np.float64)
+
+    known = set(ids)
+    unlinked = [i for i, h in enumerate(o_cols["hazard_id"]) if h not in known]
+    released = floats(o_cols.pop("released_m2"))
+    ledger = Ledger(
+        ids,
+        floats(cols["estimated_m2"]),
+        floats(cols["cancelled_m2"]),
+        floats(cols["reduced_m2"]),
+        floats(cols["cleared_m2"]),
+        floats(cols["remaining_m2"]),
+        released,
+        unlinked,
+    )
+    return ledger, o_ids, o_cols
+
+
+def current_ledger(store: Store, *, recompute: bool = False) -> tuple[Ledger, list[str], dict[str, list[Scalar]]]:
+    """The stored ledger if it is current, else (or with ``recompute``) the ledger computed from polygons."""
+    if not recompute and store.ledger_state().current:
+        return stored_ledger(store)
+    return ledger_of(store)

@@ -31,6 +31,28 @@ Measure = Callable[[Geometries], Floats]
 
 KINDS: tuple[ReleaseKind, ...] = tuple(ReleaseKind)  # precedence order: cleared, reduced, cancelled
 
+#: What the ledger is computed from, besides each layer's geometry: a change to any of these (or a record
+#: added or retired) makes the stored ledger figures stale until they are recomputed.
+LEDGER_INPUTS: dict[str, tuple[str, ...]] = {
+    "hazards": (),
+    "outcomes": ("hazard_id", "kind", "release_date"),
+}
+
+
+@dataclass(frozen=True)
+class LedgerState:
+    """How many ledger-relevant changes a database has seen, and up to which the stored figures account.
+
+    Stores count changes with database triggers, so edits made outside landrelease (QGIS, GDAL) count too.
+    """
+
+    changes: int
+    synced: int
+
+    @property
+    def current(self) -> bool:
+        return self.changes == self.synced
+
 
 @dataclass(frozen=True)
 class LedgerEntry:

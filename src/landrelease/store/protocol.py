@@ -5,7 +5,8 @@ Rules every backend keeps:
 - every write is one transaction: all of it lands or none of it does, even if the process is killed;
 - every create, update and status change writes a new ``Version`` (who, when, why) and keeps the old ones;
 - nothing is deleted: ``retire`` takes a record out of the current layer and keeps its history;
-- derived fields (the ledger figures) are written with ``set_derived`` and are not versioned.
+- derived fields (the ledger figures) are written with ``set_derived`` and are not versioned;
+- every change to the ledger's inputs is counted (``ledger_state``), so stale figures are always known.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from shapely.geometry.base import BaseGeometry
 
+from landrelease.domain.ledger import LedgerState
 from landrelease.domain.records import Change, Feature, NewFeature, Scalar, Version
 
 #: Columnar access for fast analysis: ids, shapely geometries (object array) and attribute columns.
@@ -89,8 +91,18 @@ class Store(Protocol):
         """Columnar read of a whole layer: (ids, geometries, {name: values}), for vectorised analysis."""
         ...
 
-    def set_derived(self, layer: str, values: Mapping[str, Mapping[str, Scalar]]) -> None:
-        """Write derived (unversioned) fields: ``{record_id: {field: value}}``, one transaction."""
+    def set_derived(
+        self, layer: str, values: Mapping[str, Mapping[str, Scalar]], *, ledger_synced: int | None = None
+    ) -> None:
+        """Write derived (unversioned) fields: ``{record_id: {field: value}}``, one transaction. With
+        ``ledger_synced``, record in the same transaction that the stored ledger accounts for that many
+        ledger-relevant changes (see ``ledger_state``)."""
+        ...
+
+    def ledger_state(self) -> LedgerState:
+        """How many ledger-relevant changes (``domain.ledger.LEDGER_INPUTS``) the database has seen, counted
+        by the database itself so that edits from other programs count, and how many the stored figures
+        account for."""
         ...
 
     def close(self) -> None: ...

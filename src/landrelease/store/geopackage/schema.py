@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Callable
 
 from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer
+from landrelease.domain.ledger import LEDGER_INPUTS
 from landrelease.store.geopackage.sql import quote
 
 SCHEMA_VERSION = 1
@@ -28,6 +29,8 @@ USER_VERSION = 10300  # GeoPackage 1.3.0
 SRS_ID = 4326
 GEOMETRY_COLUMN = "geom"
 HISTORY_TABLE = "lr_history"
+LEDGER_CHANGES = "ledger_changes"
+LEDGER_SYNCED = "ledger_synced"
 
 #: SQLite column type per field type. DOUBLE, not FLOAT (GDAL reads FLOAT as 32-bit); never VARCHAR.
 COLUMN_TYPES: dict[FieldType, str] = {
@@ -149,9 +152,10 @@ def _column_sql(layer: Layer) -> list[str]:
     columns = [
         "fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL",
         "id TEXT UNIQUE NOT NULL",
-        "version INTEGER NOT NULL",
-        "updated_at TEXT NOT NULL",
-        "updated_by TEXT NOT NULL",
+        # Defaults so that a feature added in QGIS or GDAL (which know nothing of these) is accepted.
+        "version INTEGER NOT NULL DEFAULT 0",
+        "updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+        "updated_by TEXT NOT NULL DEFAULT 'outside landrelease'",
     ]
     columns += [f"{quote(f.name)} {COLUMN_TYPES[f.type]}" for f in layer.fields]
     if layer.geometry is not GeometryKind.NONE:
@@ -182,6 +186,45 @@ def _create_layer(conn: sqlite3.Connection, layer: Layer) -> None:
         "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
         (layer.name, GEOMETRY_COLUMN),
     )
+
+
+def _ledger_triggers(layer: Layer) -> dict[str, str]:
+    """Triggers counting ledger-relevant changes (``LEDGER_INPUTS``), made by anyone: us, QGIS or GDAL."""
+    t = quote(layer.name)
+    columns = ", ".join(quote(c) for c in (GEOMETRY_COLUMN, *LEDGER_INPUTS[layer.name]))
+    bump = f"BEGIN UPDATE lr_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = '{LEDGER_CHANGES}'; END"
+    name = f"lr_ledger_{layer.name}"
+    return {
+        f"{name}_insert": f"AFTER INSERT ON {t} {bump}",
+        f"{name}_update": f"AFTER UPDATE OF {columns} ON {t} {bump}",
+        f"{name}_delete": f"AFTER DELETE ON {t} {bump}",
+    }
+
+
+def ledger_insert_trigger(layer: str) -> str | None:
+    """The name of the insert trigger counting ledger changes on ``layer``, if it has one."""
+    return f"lr_ledger_{layer}_insert" if layer in LEDGER_INPUTS else None
+
+
+def create_ledger_trigger_sql(layer: str, trigger: str) -> str:
+    return f"CREATE TRIGGER IF NOT EXISTS {quote(trigger)} {_ledger_triggers(LAYERS[layer])[trigger]}"
+
+
+def _ensure_ledger_tracking(conn: sqlite3.Connection) -> bool:
+    changed = False
+    for key in (LEDGER_CHANGES, LEDGER_SYNCED):
+        changed |= conn.execute("INSERT OR IGNORE INTO lr_meta (key, value) VALUES (?, '0')", (key,)).rowcount > 0
+    for name in LEDGER_INPUTS:
+        for trigger in _ledger_triggers(LAYERS[name]):
+            if not _has_trigger(conn, trigger):
+                conn.execute(create_ledger_trigger_sql(name, trigger))
+                changed = True
+    return changed
+
+
+def _has_trigger(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)).fetchone()
+    return row is not None
 
 
 def create(conn: sqlite3.Connection) -> None:
@@ -229,6 +272,7 @@ def sync_layers(conn: sqlite3.Connection) -> bool:
                     f"ALTER TABLE {quote(layer.name)} ADD COLUMN {quote(field.name)} {COLUMN_TYPES[field.type]}"
                 )
                 changed = True
+    changed |= _ensure_ledger_tracking(conn)
     return changed
 
 
@@ -238,7 +282,9 @@ def needs_sync(conn: sqlite3.Connection) -> bool:
         present = {row[1] for row in conn.execute(f"PRAGMA table_info({quote(layer.name)})")}
         if not present or any(f.name not in present for f in layer.fields):
             return True
-    return False
+    return any(
+        not _has_trigger(conn, trigger) for name in LEDGER_INPUTS for trigger in _ledger_triggers(LAYERS[name])
+    )
 
 
 def stored_version(conn: sqlite3.Connection) -> int | None:

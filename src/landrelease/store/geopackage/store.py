@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from shapely.geometry.base import BaseGeometry
 
+from landrelease.domain.ledger import LedgerState
 from landrelease.domain.records import Action, Change, Feature, NewFeature, Scalar, Version
 from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer, layer_named
 from landrelease.errors import Conflict, InvalidInput, NotFound, StoreError
@@ -190,15 +191,24 @@ class GeoPackageStore:
             rows = zip(range(fid, fid + count), ids, *constant, *filled.values(), *geometry, strict=True)
             bulk = table.spatial and count >= BULK_ROWS
             trigger = schema.insert_trigger_name(table.name)
+            ledger_trigger = schema.ledger_insert_trigger(table.name)
             if bulk:
                 # Index from the bounds we have instead of five Python SQL function calls per row in the
-                # insert trigger; the trigger is made again before COMMIT (SQLite DDL is transactional),
-                # so no other connection ever sees the table without it.
+                # insert trigger, and count the ledger changes at once; the triggers are made again before
+                # COMMIT (SQLite DDL is transactional), so no other connection ever sees the table without them.
                 conn.execute(f"DROP TRIGGER {sql.quote(trigger)}")
+                if ledger_trigger is not None:
+                    conn.execute(f"DROP TRIGGER {sql.quote(ledger_trigger)}")
             sql.insert_rows(conn, table.name, names, rows, count)
             if bulk:
                 _index(conn, table, np.arange(fid, fid + count), bounds)
                 conn.execute(schema.create_trigger_sql(table.name, trigger))
+                if ledger_trigger is not None:
+                    conn.execute(
+                        "UPDATE lr_meta SET value = CAST(value AS INTEGER) + ? WHERE key = ?",
+                        (count, schema.LEDGER_CHANGES),
+                    )
+                    conn.execute(schema.create_ledger_trigger_sql(table.name, ledger_trigger))
             history_rows = zip(
                 ids,
                 repeat(table.name, count),
@@ -399,8 +409,22 @@ class GeoPackageStore:
             values[name] = column
         return ids, shapes, values
 
-    def set_derived(self, layer: str, values: Mapping[str, Mapping[str, Scalar]]) -> None:
-        """Write derived fields (``{record_id: {field: value}}``) in one transaction, without new versions."""
+    def ledger_state(self) -> LedgerState:
+        """Ledger-relevant changes counted so far, and how many the stored ledger figures account for."""
+        with self._reading() as conn:
+            rows = dict(
+                conn.execute(
+                    "SELECT key, CAST(value AS INTEGER) FROM lr_meta WHERE key IN (?, ?)",
+                    (schema.LEDGER_CHANGES, schema.LEDGER_SYNCED),
+                ).fetchall()
+            )
+        return LedgerState(int(rows.get(schema.LEDGER_CHANGES, 0)), int(rows.get(schema.LEDGER_SYNCED, 0)))
+
+    def set_derived(
+        self, layer: str, values: Mapping[str, Mapping[str, Scalar]], *, ledger_synced: int | None = None
+    ) -> None:
+        """Write derived fields (``{record_id: {field: value}}``) in one transaction, without new versions;
+        with ``ledger_synced``, record in the same transaction that the figures account for that many changes."""
         table = _table(layer_named(layer))
         groups: dict[tuple[str, ...], list[tuple[Scalar, ...]]] = {}
         for record_id, fields in values.items():
@@ -409,10 +433,14 @@ class GeoPackageStore:
                 continue
             checked = [table.rules.check_derived(n, fields[n], record_id) for n in names]
             groups.setdefault(names, []).append((*checked, record_id))
-        if not groups:
+        if not groups and ledger_synced is None:
             return
         table_sql = sql.quote(table.name)
         with self._transaction() as conn:
+            if ledger_synced is not None:
+                conn.execute(
+                    "UPDATE lr_meta SET value = ? WHERE key = ?", (str(ledger_synced), schema.LEDGER_SYNCED)
+                )
             for names, rows in groups.items():
                 assignments = ", ".join(f"{sql.quote(n)} = ?" for n in names)
                 cursor = conn.executemany(f"UPDATE {table_sql} SET {assignments} WHERE id = ?", rows)
