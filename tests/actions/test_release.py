@@ -61,7 +61,11 @@ def test_a_gdal_edit_makes_the_ledger_stale_and_it_is_never_used_stale(gpkg: Sto
     pyogrio.raw.write(
         db_path,
         np.array([shapely.to_wkb(drawn)], dtype=object),
-        [np.array(["OC-900001"], dtype=object), np.array([hazards[0]], dtype=object), np.array(["cleared"], dtype=object)],
+        [
+            np.array(["OC-900001"], dtype=object),
+            np.array([hazards[0]], dtype=object),
+            np.array(["cleared"], dtype=object),
+        ],
         fields=["id", "hazard_id", "kind"],
         layer="outcomes",
         driver="GPKG",
@@ -87,7 +91,11 @@ def test_status_changes_do_not_touch_the_ledger(gpkg: Store) -> None:
 def test_a_partial_refresh_does_not_hide_someone_elses_change(gpkg: Store) -> None:
     hazards = _programme(gpkg)
     before = gpkg.ledger_state()
-    gpkg.add("outcomes", [NewFeature({"hazard_id": hazards[1], "kind": "reduced"}, shapely.box(36.1, 49.0, 36.105, 49.01))], WHO)
+    gpkg.add(
+        "outcomes",
+        [NewFeature({"hazard_id": hazards[1], "kind": "reduced"}, shapely.box(36.1, 49.0, 36.105, 49.01))],
+        WHO,
+    )
     # Someone else's change lands between our write and our refresh.
     gpkg.update("OC-000001", Change("other", "redrawn"), geometry=shapely.box(36.0, 49.0, 36.002, 49.01))
     refresh_ledger(gpkg, [hazards[1]], before=before, changes=1)

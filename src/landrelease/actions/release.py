@@ -23,9 +23,7 @@ def refresh_ledger(
     start = store.ledger_state()
     ledger, o_ids, _ = ledger_of(store, hazard_ids)
     synced: int | None = None
-    if hazard_ids is None:
-        synced = start.changes
-    elif before is not None and before.current and start.changes == before.changes + changes:
+    if hazard_ids is None or (before is not None and before.current and start.changes == before.changes + changes):
         synced = start.changes
     hazards: dict[str, dict[str, Scalar]] = {
         e.hazard_id: {

@@ -2,9 +2,11 @@
 
 Figures come from the ledger stored on the records when it is current (the database counts every change
 to the ledger's inputs, so stale figures are never used), else from the polygons; ``recompute`` forces
-the polygons. Either way the report is what the records say. By admin area and by operator, each hazard falls in one group and each group keeps
-the ledger identity; by month, each outcome's credited land falls in the month it was released, so the
-groups hold released land only and sum to the national released totals.
+the polygons. Either way the report is what the records say.
+
+By admin area and by operator, each hazard falls in one group and each group keeps the ledger identity;
+by month, each outcome's credited land falls in the month it was released, so the groups hold released
+land only and sum to the national released totals.
 """
 
 from __future__ import annotations

@@ -15,8 +15,11 @@ Pure computation: the caller supplies the area measure (geodesic, see ``landrele
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -195,7 +198,7 @@ def _overlapping(
     a, b = a[strict], b[strict]
     if a.size == 0:
         return np.zeros(0, dtype=np.int64)
-    meets = shapely.relate_pattern(pieces[a], pieces[b], "T********")
+    meets = _in_parallel(lambda x, y: shapely.relate_pattern(x, y, "T********"), pieces[a], pieces[b])
     return np.unique(np.r_[a[meets], b[meets]]).astype(np.int64)
 
 
@@ -228,14 +231,14 @@ def _credit_in_order(
         piece = pieces[at].copy()
         before = ~shapely.is_missing(taken[h])
         if before.any():
-            piece[before] = shapely.difference(piece[before], taken[h[before]])
+            piece[before] = _in_parallel(shapely.difference, piece[before], taken[h[before]])
         credit[sel] = measure(piece)
         # Only hazards with a later outcome need the land taken so far.
         more = np.isin(h, hz[level == k + 1])
         taken[h[~before & more]] = piece[~before & more]
         grow = before & more
         if grow.any():
-            taken[h[grow]] = shapely.union(taken[h[grow]], piece[grow])
+            taken[h[grow]] = _in_parallel(shapely.union, taken[h[grow]], piece[grow])
     out = np.zeros(subset.size)
     out[order] = credit
     return out
@@ -243,8 +246,25 @@ def _credit_in_order(
 
 def _clip(outcomes: Geometries, hazards: Geometries) -> Geometries:
     """Each outcome clipped to its hazard, skipping the overlay where the hazard already covers it."""
-    covered = shapely.covers(hazards, outcomes)
+    covered = _in_parallel(shapely.covers, hazards, outcomes)
     out = np.array(outcomes, dtype=object, copy=True)
     if (~covered).any():
-        out[~covered] = shapely.intersection(outcomes[~covered], hazards[~covered])
+        out[~covered] = _in_parallel(shapely.intersection, outcomes[~covered], hazards[~covered])
     return out
+
+
+#: Below this many pairs, threads cost more than they save.
+PARALLEL_MIN = 20_000
+
+
+def _in_parallel(
+    op: Callable[[Geometries, Geometries], npt.NDArray[Any]], a: Geometries, b: Geometries
+) -> npt.NDArray[Any]:
+    """``op(a, b)`` on chunks in threads: GEOS releases the GIL, so overlay work uses every core."""
+    workers = os.cpu_count() or 1
+    if workers == 1 or len(a) < PARALLEL_MIN:
+        return op(a, b)
+    bounds = np.linspace(0, len(a), workers + 1).astype(int)
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(lambda i: op(a[bounds[i] : bounds[i + 1]], b[bounds[i] : bounds[i + 1]]), range(workers)))
+    return np.concatenate(parts)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer
 from landrelease.domain.ledger import LEDGER_INPUTS
+from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer
 from landrelease.store.geopackage.sql import quote
 
 SCHEMA_VERSION = 1
@@ -282,9 +282,7 @@ def needs_sync(conn: sqlite3.Connection) -> bool:
         present = {row[1] for row in conn.execute(f"PRAGMA table_info({quote(layer.name)})")}
         if not present or any(f.name not in present for f in layer.fields):
             return True
-    return any(
-        not _has_trigger(conn, trigger) for name in LEDGER_INPUTS for trigger in _ledger_triggers(LAYERS[name])
-    )
+    return any(not _has_trigger(conn, trigger) for name in LEDGER_INPUTS for trigger in _ledger_triggers(LAYERS[name]))
 
 
 def stored_version(conn: sqlite3.Connection) -> int | None:

@@ -438,9 +438,7 @@ class GeoPackageStore:
         table_sql = sql.quote(table.name)
         with self._transaction() as conn:
             if ledger_synced is not None:
-                conn.execute(
-                    "UPDATE lr_meta SET value = ? WHERE key = ?", (str(ledger_synced), schema.LEDGER_SYNCED)
-                )
+                conn.execute("UPDATE lr_meta SET value = ? WHERE key = ?", (str(ledger_synced), schema.LEDGER_SYNCED))
             for names, rows in groups.items():
                 assignments = ", ".join(f"{sql.quote(n)} = ?" for n in names)
                 cursor = conn.executemany(f"UPDATE {table_sql} SET {assignments} WHERE id = ?", rows)
