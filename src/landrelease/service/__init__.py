@@ -1,0 +1,1 @@
+"""The HTTP service: JSON API, OGC API Features, vector tiles and the web app, over any ``Store``."""
