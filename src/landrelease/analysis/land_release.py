@@ -59,7 +59,8 @@ class LandReleaseReport:
 
 
 def land_release_report(store: Store, by: GroupBy | None = None, *, recompute: bool = False) -> LandReleaseReport:
-    ledger, _, o_cols = current_ledger(store, recompute=recompute)
+    needed = ("hazard_id", "kind", "release_date") if by == "month" else ("hazard_id",)
+    ledger, _, o_cols = current_ledger(store, recompute=recompute, outcome_columns=needed)
     totals = ledger.totals()
     unlinked = len(ledger.unlinked)
     if by is None:

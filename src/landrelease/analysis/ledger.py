@@ -7,9 +7,10 @@ inputs (even edits made in QGIS), so whether they are current is always known (`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from landrelease.domain.ledger import Ledger, compute_ledger
 from landrelease.domain.records import Scalar
@@ -49,32 +50,38 @@ def ledger_of(
     return ledger, o_ids, o_cols
 
 
-def stored_ledger(store: Store) -> tuple[Ledger, list[str], dict[str, list[Scalar]]]:
-    """The ledger as stored on the records (fast: no geometry is read). Only meaningful when current."""
+def stored_ledger(
+    store: Store, outcome_columns: Sequence[str] = ("hazard_id",)
+) -> tuple[Ledger, list[str], dict[str, list[Scalar]]]:
+    """The ledger as stored on the records (fast: no geometry is read), with the outcome columns asked for
+    (``hazard_id`` is always read: outcomes linked to no hazard are counted). Only meaningful when current."""
     ids, _, cols = store.columns("hazards", list(FIGURES), geometry=False)
-    o_ids, _, o_cols = store.columns("outcomes", [*OUTCOME_COLUMNS, "released_m2"], geometry=False)
-
-    def floats(values: list[Scalar]) -> np.ndarray:
-        return np.array([float(v) if isinstance(v, int | float) else 0.0 for v in values], dtype=np.float64)
-
+    wanted = ["hazard_id", *(c for c in outcome_columns if c != "hazard_id"), "released_m2"]
+    o_ids, _, o_cols = store.columns("outcomes", wanted, geometry=False)
     known = set(ids)
     unlinked = [i for i, h in enumerate(o_cols["hazard_id"]) if h not in known]
-    released = floats(o_cols.pop("released_m2"))
     ledger = Ledger(
         ids,
-        floats(cols["estimated_m2"]),
-        floats(cols["cancelled_m2"]),
-        floats(cols["reduced_m2"]),
-        floats(cols["cleared_m2"]),
-        floats(cols["remaining_m2"]),
-        released,
+        _floats(cols["estimated_m2"]),
+        _floats(cols["cancelled_m2"]),
+        _floats(cols["reduced_m2"]),
+        _floats(cols["cleared_m2"]),
+        _floats(cols["remaining_m2"]),
+        _floats(o_cols.pop("released_m2")),
         unlinked,
     )
     return ledger, o_ids, o_cols
 
 
-def current_ledger(store: Store, *, recompute: bool = False) -> tuple[Ledger, list[str], dict[str, list[Scalar]]]:
+def _floats(values: list[Scalar]) -> npt.NDArray[np.float64]:
+    """Stored figures as floats; a missing one (never computed) counts as 0."""
+    return np.nan_to_num(np.array(values, dtype=np.float64), nan=0.0)
+
+
+def current_ledger(
+    store: Store, *, recompute: bool = False, outcome_columns: Sequence[str] = ("hazard_id",)
+) -> tuple[Ledger, list[str], dict[str, list[Scalar]]]:
     """The stored ledger if it is current, else (or with ``recompute``) the ledger computed from polygons."""
     if not recompute and store.ledger_state().current:
-        return stored_ledger(store)
+        return stored_ledger(store, outcome_columns)
     return ledger_of(store)

@@ -9,6 +9,7 @@ record is at fault. Nothing here knows about SQLite: a PostGIS backend can use i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -118,6 +119,8 @@ class AttributeRules:
             kind = "written with update, not a derived field" if name in self.fields else "not a field"
             listed = ", ".join(sorted(self.derived)) or "none"
             raise InvalidInput(f"{record_id}: {name!r} is {kind}; derived fields of {self.layer.name} are: {listed}")
+        if type(value) is float and math.isfinite(value):
+            return value  # the common case (ledger figures), hundreds of thousands at a time
         try:
             return coerce_value(self.layer.field(name), value)
         except InvalidInput as error:
