@@ -114,3 +114,31 @@ def test_duplicates_same_and_near_same() -> None:
     dupes = find_duplicates(new, existing)
     assert [(d.index, d.other, d.within_batch) for d in dupes] == [(0, 0, False), (2, 1, True)]
     assert dupes[0].overlap > 0.95
+
+
+def test_the_bulk_path_agrees_with_the_one_by_one_checks() -> None:
+    """check_batch recognises plainly fine features in bulk; its verdicts must be the same as one by one."""
+    from landrelease.geo.validation import check_batch
+
+    cases = [
+        shapely.box(30, 50, 30.01, 50.01),
+        BOWTIE,
+        None,
+        shapely.Polygon(),
+        shapely.box(500000, 5500000, 500100, 5500100),
+        shapely.box(50.0, 120.0, 50.01, 120.01),
+        WITH_NAN,
+        shapely.Point(30, 50),
+        shapely.Polygon([(30, 50), (30.001, 50), (31, 50.0005), (30.001, 50.001), (30, 50.001)]),
+        shapely.MultiPolygon([shapely.box(30, 50, 30.01, 50.01), shapely.box(31, 50, 31.01, 50.01)]),
+        shapely.box(49.0, 36.0, 49.01, 36.01),
+    ]
+    for repair in (False, True):
+        for extent in (None, (22.0, 44.0, 40.5, 52.5)):
+            bulk = check_batch(cases, POLY, repair=repair, extent=extent)
+            single = [check_geometry(i, g, POLY, repair=repair, extent=extent) for i, g in enumerate(cases)]
+            assert [(c.verdict, c.reason) for c in bulk] == [(c.verdict, c.reason) for c in single]
+            for a, b in zip(bulk, single, strict=True):
+                assert (a.geometry is None) == (b.geometry is None)
+                if a.geometry is not None and b.geometry is not None:
+                    assert a.geometry.equals(b.geometry)
