@@ -25,6 +25,11 @@ def timed(fn: Callable[[], T], repeat: int = 1) -> tuple[float, T]:
 
 
 def peak_rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM; ru_maxrss would include a forking parent's)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -1,0 +1,22 @@
+"""Run every benchmark and print their JSON; the figures in BENCHMARKS.md come from this output."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = sorted(p for p in HERE.glob("bench_*.py"))
+
+
+def main() -> int:
+    failed = 0
+    for script in SCRIPTS:
+        print(f"== {script.name}", flush=True)
+        failed += subprocess.run([sys.executable, str(script), *sys.argv[1:]], check=False).returncode != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
