@@ -91,7 +91,7 @@ def main() -> None:
                 [names],
                 fields=["name"],
                 crs="EPSG:4326",
-                geometry_type="Polygon",
+                geometry_type="Unknown",
                 driver=driver,
                 encoding="UTF-8",
             )

@@ -17,9 +17,8 @@ from shapely.geometry.base import BaseGeometry
 
 from landrelease.actions.linking import admin_area_of, hazard_of_features, programme_extent
 from landrelease.actions.mapping import parse_map, resolve_mapping
-from landrelease.actions.release import refresh_ledger
-from landrelease.domain.attributes import coerce_attributes
-from landrelease.domain.ledger import LEDGER_INPUTS
+from landrelease.actions.release import keep_current_after, new_hazard_figures, refresh_ledger
+from landrelease.domain.attributes import CoerceCache, coerce_attributes
 from landrelease.domain.records import Change, NewFeature, Scalar
 from landrelease.domain.schema import GeometryKind, Layer, layer_named
 from landrelease.domain.vocabulary import HazardClass, HazardStatus, ReleaseKind
@@ -104,12 +103,13 @@ def import_file(
     )
     unmapped = [c for c in read.field_names if c not in set(mapping.values())]
     candidates: list[tuple[int, dict[str, Scalar], BaseGeometry | None]] = []
+    cache: CoerceCache = {}
     for raw, verdict in zip(read.features, checked, strict=True):
         if verdict.verdict is Verdict.REJECTED:
             summary.errors.append(Rejection(raw.index, verdict.reason or "rejected"))
             continue
         try:
-            attrs = _attributes(layer, raw.properties, mapping, unmapped, options, path)
+            attrs = _attributes(layer, raw.properties, mapping, unmapped, options, path, cache)
         except InvalidInput as exc:
             summary.errors.append(Rejection(raw.index, exc.message))
             continue
@@ -136,8 +136,15 @@ def import_file(
         say(f"writing {len(candidates)} features")
         change = Change(options.author, f"import {path.name} ({read.driver})")
         before = store.ledger_state()
-        summary.ids = store.add(layer.name, [NewFeature(a, g) for _, a, g in candidates], change)
-        if layer.name in LEDGER_INPUTS:
+        if layer.name == "hazards":
+            # New hazards have no outcomes yet: their ledger is known now and written with them.
+            figures = new_hazard_figures([g for _, _, g in candidates])
+            features = [NewFeature(a, g, f) for (_, a, g), f in zip(candidates, figures, strict=True)]
+            summary.ids = store.add(layer.name, features, change)
+            keep_current_after(store, before, len(candidates))
+        else:
+            summary.ids = store.add(layer.name, [NewFeature(a, g) for _, a, g in candidates], change)
+        if layer.name == "outcomes":
             say("updating the land release ledger")
             hazards = _touched_hazards(layer, summary.ids, candidates)
             refresh_ledger(store, hazards, before=before, changes=len(candidates))
@@ -172,6 +179,7 @@ def _attributes(
     unmapped: Sequence[str],
     options: ImportOptions,
     path: Path,
+    cache: CoerceCache,
 ) -> dict[str, Scalar]:
     values: dict[str, object] = {name: properties.get(column) for name, column in mapping.items()}
     extra = {c: properties.get(c) for c in unmapped if properties.get(c) not in (None, "")}
@@ -196,7 +204,7 @@ def _attributes(
     elif layer.name == "activities" and values.get("status") in (None, ""):
         values["status"] = "completed"
     partial = layer.name == "outcomes"  # hazard_id may come from the location, linked below
-    return coerce_attributes(layer, values, partial=partial)
+    return coerce_attributes(layer, values, partial=partial, cache=cache)
 
 
 def _drop_duplicates(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from shapely.geometry.base import BaseGeometry
 
 from landrelease.analysis.ledger import ledger_of
 from landrelease.domain.ledger import Ledger, LedgerState
 from landrelease.domain.records import Scalar
 from landrelease.errors import StoreError
+from landrelease.geo.area import geodesic_area
 from landrelease.store.protocol import Store
 
 
@@ -42,6 +46,23 @@ def refresh_ledger(
         ledger_synced=synced,
     )
     return ledger
+
+
+def new_hazard_figures(geometries: Sequence[BaseGeometry | None]) -> list[dict[str, Scalar]]:
+    """The ledger of hazards about to be created: nothing released yet, so all of it remains."""
+    areas = geodesic_area(np.array(list(geometries), dtype=object))
+    return [
+        {"estimated_m2": a, "cancelled_m2": 0.0, "reduced_m2": 0.0, "cleared_m2": 0.0, "remaining_m2": a}
+        for a in areas.tolist()
+    ]
+
+
+def keep_current_after(store: Store, before: LedgerState, changes: int) -> None:
+    """After a write whose ledger figures were written with it, the ledger is still current if it was
+    ``before`` and nobody else changed its inputs meanwhile (exactly ``changes`` counted)."""
+    now = store.ledger_state()
+    if before.current and now.changes == before.changes + changes:
+        store.set_derived("hazards", {}, ledger_synced=now.changes)
 
 
 def ensure_current_ledger(store: Store) -> bool:

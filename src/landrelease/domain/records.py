@@ -28,10 +28,15 @@ class Change:
 
 @dataclass(frozen=True)
 class NewFeature:
-    """A feature about to be added: the store gives it its id."""
+    """A feature about to be added: the store gives it its id.
+
+    ``derived`` are system-computed fields known at creation (a new hazard's ledger figures): written
+    with the record, not part of its versioned attributes.
+    """
 
     attributes: Mapping[str, Scalar]
     geometry: BaseGeometry | None = None
+    derived: Mapping[str, Scalar] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -275,13 +275,15 @@ def check_batch(
     array = np.empty(len(geoms), dtype=object)
     array[:] = list(geoms)
     fine = _plainly_fine(array, kind, extent) & np.array([p is None for p in problems], dtype=bool)
-    out: list[Checked] = []
-    for i, (g, p) in enumerate(zip(geoms, problems, strict=True)):
-        if fine[i] and g is not None:
-            out.append(Checked(i, Verdict.OK, shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g))
-        else:
-            out.append(check_geometry(i, g, kind, repair=repair, problem=p, extent=extent))
-    return out
+    single = np.flatnonzero(fine & (shapely.get_type_id(array) == 3))
+    if single.size:  # Polygon -> MultiPolygon, in one call
+        array[single] = shapely.multipolygons(array[single], indices=np.arange(single.size))
+    return [
+        Checked(i, Verdict.OK, array[i])
+        if fine[i]
+        else check_geometry(i, g, kind, repair=repair, problem=p, extent=extent)
+        for i, (g, p) in enumerate(zip(geoms, problems, strict=True))
+    ]
 
 
 def _plainly_fine(

@@ -167,7 +167,8 @@ class GeoPackageStore:
     def add(self, layer: str, features: Sequence[NewFeature], change: Change) -> list[str]:
         """Add features to a layer in one transaction; return their new ids in order.
 
-        Everything is checked and encoded before the write starts; derived fields given are ignored.
+        Everything is checked and encoded before the write starts; derived fields in ``attributes`` are
+        ignored (those in ``NewFeature.derived`` are written, unversioned).
         """
         table = _table(layer_named(layer))
         count = len(features)
@@ -178,6 +179,11 @@ class GeoPackageStore:
         # Columns nobody filled are left out of the INSERT (NULL anyway): binding is much of the cost.
         filled = {name: column for name, column in columns.items() if column.count(None) != count}
         documents = history.to_json_many(filled, count)
+        for name in sorted(set().union(*(f.derived.keys() for f in features))):
+            # Derived values known at creation go into the row, not into the versioned attributes.
+            filled[name] = [
+                table.rules.check_derived(name, f.derived.get(name), f"feature {i}") for i, f in enumerate(features)
+            ]
         at, author = _timestamp(change.at), change.author
         names = ["fid", "id", "version", "updated_at", "updated_by", *filled]
         names += [schema.GEOMETRY_COLUMN] if table.spatial else []
