@@ -32,7 +32,8 @@ report_app = typer.Typer(no_args_is_help=True, help="Reports a national authorit
 app.add_typer(report_app, name="report")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# Piped or redirected output is read in files and e-mails: tables get room rather than 80 columns.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 132)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -392,7 +393,117 @@ def demo(
         )
         render_land_release(out, report)
     if not no_serve:
-        err.print("the web service is not built yet (see the service issue); open the file in QGIS meanwhile")
+        from landrelease.actions.demo import OPERATORS
+
+        _print_demo_users(location, OPERATORS[0])
+        _serve(location, "127.0.0.1", 8000)
+
+
+# --- users and the service ---------------------------------------------------------------------------------
+
+user_app = typer.Typer(no_args_is_help=True, help="Users of the web service and API: roles and organisations.")
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+@friendly
+def user_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The user's sign-in name.")],
+    role: Annotated[str, typer.Option(help="viewer, operator, reviewer or admin.")],
+    org: Annotated[str | None, typer.Option("--org", help="Organisation (operators see only its reports).")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read a password for web sign-in from stdin.")
+    ] = False,
+) -> None:
+    """Add a user; their API token is printed on the last line (shown once: only its hash is kept)."""
+    from landrelease.accounts import open_accounts
+    from landrelease.accounts.users import create_user, parse_role
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    accounts = open_accounts(_settings(ctx).db)
+    try:
+        user, token = create_user(accounts, name, parse_role(role), org, password)
+    finally:
+        accounts.close()
+    where = f" of {user.organisation}" if user.organisation else ""
+    sign_in = "password set" if password is not None else "API token only (no password: use --password-stdin)"
+    err.print(f"added {user.name}, {user.role.value}{where}; {sign_in}; their API token:")
+    sys.stdout.write(token + "\n")
+
+
+@user_app.command("list")
+@friendly
+def user_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every user with their role and organisation."""
+    from landrelease.accounts import open_accounts
+
+    accounts = open_accounts(_settings(ctx).db)
+    try:
+        users = accounts.users()
+    finally:
+        accounts.close()
+    if as_json:
+        _print_json(
+            [
+                {"name": u.name, "role": u.role.value, "organisation": u.organisation, "created_at": u.created_at}
+                for u in users
+            ]
+        )
+        return
+    for u in users:
+        out.print(f"{u.name}\t{u.role.value}\t{u.organisation or '-'}", markup=False)
+    err.print(f"{len(users)} users")
+
+
+@app.command()
+@friendly
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback unless you mean otherwise).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the JSON API (and later the web map) over the database, in one process."""
+    _serve(_settings(ctx).db, host, port)
+
+
+def _serve(location: str, host: str, port: int) -> None:
+    import uvicorn
+
+    from landrelease.service.app import create_app
+
+    if not 0 < port < 65536:
+        from landrelease.errors import InvalidInput
+
+        raise InvalidInput(f"--port takes 1 to 65535, not {port}")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"warning: listening on {host}, beyond this machine: put it behind HTTPS before real use")
+    service = create_app(location)
+    err.print(f"serving {location} on http://{host}:{port} (API documents at /docs); Ctrl-C stops")
+    uvicorn.run(service, host=host, port=port, log_level="warning")
+
+
+def _print_demo_users(location: str, organisation: str) -> None:
+    """One demo user per role, with a fresh password each (the demo file is rebuilt on every run)."""
+    import secrets
+
+    from landrelease.accounts import open_accounts
+    from landrelease.accounts.users import create_user
+    from landrelease.service.context import Role
+
+    accounts = open_accounts(location)
+    try:
+        err.print("demo users (synthetic data; sign in at the printed address):")
+        for role in Role:
+            password = secrets.token_urlsafe(9)
+            org = organisation if role is Role.OPERATOR else None
+            _, token = create_user(accounts, role.value, role, org, password)
+            err.print(f"  {role.value:<9} password {password}  token {token}", markup=False)
+    finally:
+        accounts.close()
 
 
 def main() -> None:

@@ -73,7 +73,8 @@ def land_release_report(store: Store, by: GroupBy | None = None, *, recompute: b
     keys = np.array([str(cols[column][position[h]] or NONE_KEY) for h in ledger.hazard_ids], dtype=object)
     names = _admin_names(store) if by == "admin" else {}
     groups = []
-    for key in sorted(set(keys.tolist())):
+    # Every admin area is listed, with zeros where there is no known hazard: that is a figure too.
+    for key in sorted(set(keys.tolist()) | set(names)):
         t = ledger.totals(keys == key)
         groups.append(Group(key, names.get(key, key), t.as_dict()))
     return LandReleaseReport(totals, by, groups, unlinked)
