@@ -190,3 +190,28 @@ def test_real_bih_cleared_areas_repaired(gpkg: Store) -> None:
     t = land_release_report(gpkg).totals
     # ~40 km2 of cleared areas, as traced from the map sheets.
     assert 30e6 < t.estimated_m2 < 50e6
+
+
+@pytest.mark.slow
+def test_real_bih_programme_admin_areas_hazards_and_incidents(gpkg: Store) -> None:
+    """The whole real programme in one file: admin areas, cleared areas as hazards, incidents as accidents."""
+    areas = import_file(
+        gpkg, "admin-areas", shared_file("bih", "admin1.geojson"), ImportOptions(level=1, name_field="shapeName")
+    )
+    assert areas.imported == 3
+    names = sorted(str(gpkg.get(i).attributes["name"]) for i in areas.ids)
+    assert "Brčko District" in names  # non-ASCII names kept exactly
+    hazards = import_file(
+        gpkg, "hazards", shared_file("bih", "cleared_areas.geojson"), ImportOptions(on_invalid="repair")
+    )
+    incidents = import_file(gpkg, "accidents", shared_file("bih", "incidents.geojson"), ImportOptions())
+    assert incidents.imported + incidents.rejected == 1_442
+    assert incidents.imported > 1_400
+    # The source's own columns are kept with each record, and the map sheet is its source reference.
+    accident = gpkg.get(incidents.ids[0]).attributes
+    assert json.loads(str(accident["extra"]))["typeArea"] == "Incidents"
+    report = land_release_report(gpkg, "admin")
+    assert sum(g.figures["hazards"] for g in report.groups) == hazards.imported
+    assert sum(float(g.figures["estimated_m2"]) for g in report.groups) == pytest.approx(report.totals.estimated_m2)
+    with_area = [g for g in report.groups if g.key != "(none)"]
+    assert sum(int(g.figures["hazards"]) for g in with_area) > 0.95 * hazards.imported
