@@ -1,0 +1,127 @@
+"""Vector tiles on 100,000 hazards in the embedded store: p50/p95 per tile over random tiles at zooms 8-14
+where the data is, against two baselines timed in the same run on the same tiles:
+
+- ``gdal_bbox``: GDAL (pyogrio) reading the tile's features from the GeoPackage with ``bbox=`` (its R*Tree)
+  and nothing else: no projection, clipping or encoding;
+- ``uncached``: the same tile cut without the cache, from ``store.features(layer, bbox)`` (read, decode,
+  clip with shapely, encode), which is what each request would cost without the per-process index.
+
+Usage: python -m benchmarks.bench_tiles [--hazards 100000] [--tiles 300] [--baseline-tiles 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import shapely
+
+from benchmarks.common import peak_rss_mb, synthetic_programme, timed
+from landrelease.domain.records import Change, NewFeature
+from landrelease.domain.schema import HAZARDS
+from landrelease.service.ogc_index import LayerCache, LayerIndex
+from landrelease.service.tiles import TILE_PROPERTIES, lonlat_bounds, mercator_bounds, render, tile_bytes
+from landrelease.store import open_store
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    ms = np.array(seconds) * 1000
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--hazards", type=int, default=100_000)
+    parser.add_argument("--tiles", type=int, default=300)
+    parser.add_argument("--baseline-tiles", type=int, default=60)
+    args = parser.parse_args()
+
+    hazards, _, _, _ = synthetic_programme(args.hazards, outcomes_per_hazard=1)
+    rng = np.random.default_rng(7)
+    classes, statuses = np.array(["SHA", "CHA", "EOD"]), np.array(["active", "worked_on", "closed"])
+    features = [
+        NewFeature({"hazard_class": str(c), "status": str(s)}, g)
+        for g, c, s in zip(hazards, rng.choice(classes, len(hazards)), rng.choice(statuses, len(hazards)), strict=True)
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "tiles.gpkg"
+        store = open_store(str(path), create=True)
+        load_s, _ = timed(lambda: store.add("hazards", features, Change("bench", "synthetic")))
+
+        # Tiles where the data is: the tile under a random hazard's centre, zooms 8-14.
+        centres = shapely.get_coordinates(shapely.centroid(hazards))
+        picks = rng.integers(0, len(centres), args.tiles)
+        zooms = rng.integers(8, 15, args.tiles)
+        tiles = [(int(z), *tile_of(*centres[i], int(z))) for i, z in zip(picks, zooms, strict=True)]
+
+        cache = LayerCache()
+        properties = TILE_PROPERTIES["hazards"]
+        first_s, _ = timed(lambda: tile_bytes(store, HAZARDS, *tiles[0], cache))
+        times: list[float] = []
+        sizes: list[int] = []
+        by_zoom: dict[int, list[float]] = {}
+        for z, x, y in tiles:
+            start = time.perf_counter()
+            content = tile_bytes(store, HAZARDS, z, x, y, cache)
+            elapsed = time.perf_counter() - start
+            times.append(elapsed)
+            by_zoom.setdefault(z, []).append(elapsed)
+            sizes.append(len(content or b""))
+
+        baseline = tiles[: args.baseline_tiles]
+        gdal_times, uncached_times = [], []
+        for z, x, y in baseline:
+            box = lonlat_bounds(mercator_bounds(z, x, y))
+            start = time.perf_counter()
+            pyogrio.raw.read(path, layer="hazards", bbox=box, columns=list(properties))
+            gdal_times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            found = list(store.features("hazards", box))
+            if found:
+                index = LayerIndex(
+                    HAZARDS,
+                    (0, None),
+                    [f.id for f in found],
+                    np.array([f.geometry for f in found], dtype=object),
+                    {n: [f.attributes[n] for f in found] for n in properties},
+                )
+                render(index, z, x, y, properties)
+            uncached_times.append(time.perf_counter() - start)
+        store.close()
+
+    print(
+        json.dumps(
+            {
+                "benchmark": "vector tiles, embedded store",
+                "hazards": args.hazards,
+                "load_s": round(load_s, 2),
+                "tiles": len(tiles),
+                "zooms": "8-14",
+                "first_tile_s_builds_index": round(first_s, 3),
+                "cached": percentiles(times),
+                "cached_by_zoom": {str(z): percentiles(t) for z, t in sorted(by_zoom.items())},
+                "mean_tile_bytes": int(np.mean(sizes)),
+                "empty_tiles": sum(1 for s in sizes if s == 0),
+                "baseline_tiles": len(baseline),
+                "baseline_gdal_bbox_read_only": percentiles(gdal_times),
+                "baseline_uncached_store_read_clip_encode": percentiles(uncached_times),
+                "peak_rss_mb": round(peak_rss_mb()),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""OGC API Features (Part 1 core + GeoJSON, Part 3 queryables as query parameters) over any ``Store``.
+
+``select`` does the querying with plain values; ``ogc_documents`` builds the responses; the router only
+translates HTTP to those and back. Mounted by the app at ``/ogc`` behind ``require(Role.VIEWER)``.
+
+Only spatial, non-personal layers are collections (victims never are), and personal fields never appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from landrelease.domain.records import Feature, Scalar
+from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer
+from landrelease.errors import LandreleaseError, NotFound
+from landrelease.service import ogc_documents as docs
+from landrelease.service.context import Principal
+from landrelease.service.ogc_index import LAYER_CACHE, LayerCache
+from landrelease.service.ogc_params import DATE_FIELDS, PERIOD_FIELDS, ItemsQuery, check_only, parse_items_query
+from landrelease.store.protocol import Store
+
+#: The collections: every layer with a geometry, except restricted ones.
+COLLECTIONS: dict[str, Layer] = {
+    docs.collection_id(layer): layer
+    for layer in LAYERS.values()
+    if layer.geometry is not GeometryKind.NONE and not layer.personal
+}
+
+
+def collection_layer(collection: str) -> Layer:
+    """The layer served as ``collection`` (``admin-areas`` or ``admin_areas``); ``NotFound`` otherwise."""
+    layer = COLLECTIONS.get(collection.replace("_", "-").lower())
+    if layer is None:
+        raise NotFound(f"no collection {collection!r}; collections are: {', '.join(COLLECTIONS)}")
+    return layer
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[Feature]
+    matched: int
+
+
+def _equal(kind: FieldType, stored: Scalar, wanted: Scalar) -> bool:
+    if kind is FieldType.DATE:
+        return isinstance(stored, str) and stored[:10] == wanted
+    if kind is FieldType.BOOLEAN:
+        return stored is not None and bool(stored) is wanted
+    return stored is not None and stored == wanted and type(stored) is not bool
+
+
+def matching_ids(store: Store, layer: Layer, query: ItemsQuery, cache: LayerCache = LAYER_CACHE) -> list[str]:
+    """Ids of the records a query selects, in store (creation) order.
+
+    Attribute filters read only the columns they need (no geometry); ``bbox`` uses the cached STRtree.
+    """
+    names = list(query.equals)
+    date_field = DATE_FIELDS.get(layer.name) if query.dates is not None else None
+    period = PERIOD_FIELDS.get(layer.name) if query.dates is not None else None
+    for name in (date_field, *(period or ())):
+        if name is not None and name not in names:
+            names.append(name)
+    ids, _, values = store.columns(layer.name, names, geometry=False)
+    keep = [True] * len(ids)
+    for name, wanted in query.equals.items():
+        kind = layer.field(name).type
+        keep = [k and _equal(kind, v, wanted) for k, v in zip(keep, values[name], strict=True)]
+    if query.dates is not None and period is not None:
+        dates, (first, last) = query.dates, period
+        keep = [k and dates.meets(a, b) for k, a, b in zip(keep, values[first], values[last], strict=True)]
+    elif query.dates is not None and date_field is not None:
+        dates = query.dates
+        keep = [k and dates.matches(v) for k, v in zip(keep, values[date_field], strict=True)]
+    if query.bboxes:
+        index = cache.get(store, layer)
+        inside: set[str] = set()
+        for box in query.bboxes:
+            inside.update(index.ids[int(i)] for i in index.query(box))
+        keep = [k and i in inside for k, i in zip(keep, ids, strict=True)]
+    return [i for i, k in zip(ids, keep, strict=True) if k]
+
+
+def select(store: Store, layer: Layer, query: ItemsQuery, cache: LayerCache = LAYER_CACHE) -> Page:
+    """One page of the records a query selects, and how many it selects in all."""
+    ids = matching_ids(store, layer, query, cache)
+    records = []
+    for record_id in ids[query.offset : query.offset + query.limit]:
+        try:
+            records.append(store.get(record_id))
+        except NotFound:  # retired between the two reads
+            continue
+    return Page(records, len(ids))
+
+
+def collection_document(store: Store, root: str, layer: Layer, cache: LayerCache = LAYER_CACHE) -> docs.Document:
+    """A collection's metadata with its extent taken from the data."""
+    date_field = DATE_FIELDS.get(layer.name)
+    index = cache.get(store, layer, [date_field] if date_field else [])
+    interval: tuple[str | None, str | None] | None = None
+    if date_field is not None:
+        days = [v[:10] for v in index.attributes[date_field] if isinstance(v, str) and len(v) >= 10]
+        if days:
+            interval = (min(days), max(days))
+    return docs.collection(root, layer, index.bounds, interval)
+
+
+# --- HTTP ------------------------------------------------------------------------------------------------
+
+_STATUS_CODES = {400: "InvalidParameterValue", 404: "NotFound", 409: "Conflict"}
+
+
+def _error(error: LandreleaseError) -> JSONResponse:
+    status = error.http_status
+    return JSONResponse(docs.exception(_STATUS_CODES.get(status, "ServerError"), error.message), status_code=status)
+
+
+def _root(request: Request) -> str:
+    return str(request.url_for("ogc_landing")).rstrip("/")
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _openapi_url(request: Request) -> str | None:
+    path: object = request.app.openapi_url
+    if not isinstance(path, str):
+        return None
+    root_path = str(request.scope.get("root_path", ""))
+    return str(request.base_url).rstrip("/").removesuffix(root_path) + root_path + path
+
+
+_Text = Annotated[str | None, Query()]
+
+
+def ogc_router(auth: Callable[..., Principal]) -> APIRouter:
+    """The OGC API Features routes; every one needs ``auth`` (the app passes ``require(Role.VIEWER)``)."""
+    router = APIRouter(dependencies=[Depends(auth)], tags=["OGC API Features"])
+
+    @router.get("/", name="ogc_landing", summary="OGC API landing page")
+    def landing(request: Request, f: _Text = None) -> JSONResponse:
+        try:
+            check_only(request.query_params.multi_items())
+            return JSONResponse(docs.landing_page(_root(request), _openapi_url(request)))
+        except LandreleaseError as error:
+            return _error(error)
+
+    @router.get("", include_in_schema=False)
+    def landing_without_slash(request: Request) -> JSONResponse:
+        return landing(request)
+
+    @router.get("/conformance", name="ogc_conformance", summary="Conformance classes implemented")
+    def conformance(request: Request, f: _Text = None) -> JSONResponse:
+        try:
+            check_only(request.query_params.multi_items())
+            return JSONResponse(docs.conformance())
+        except LandreleaseError as error:
+            return _error(error)
+
+    @router.get("/collections", name="ogc_collections", summary="The collections (layers)")
+    def collections(request: Request, f: _Text = None) -> JSONResponse:
+        try:
+            check_only(request.query_params.multi_items())
+            root, store = _root(request), _store(request)
+            documents = [collection_document(store, root, layer) for layer in COLLECTIONS.values()]
+            return JSONResponse(docs.collections(root, documents))
+        except LandreleaseError as error:
+            return _error(error)
+
+    @router.get("/collections/{collection_id}", name="ogc_collection", summary="One collection")
+    def collection(request: Request, collection_id: str, f: _Text = None) -> JSONResponse:
+        try:
+            check_only(request.query_params.multi_items())
+            layer = collection_layer(collection_id)
+            return JSONResponse(collection_document(_store(request), _root(request), layer))
+        except LandreleaseError as error:
+            return _error(error)
+
+    @router.get("/collections/{collection_id}/queryables", name="ogc_queryables", summary="Filterable properties")
+    def queryables(request: Request, collection_id: str, f: _Text = None) -> JSONResponse:
+        try:
+            check_only(request.query_params.multi_items())
+            layer = collection_layer(collection_id)
+            return JSONResponse(docs.queryables(_root(request), layer), media_type=docs.SCHEMA_JSON)
+        except LandreleaseError as error:
+            return _error(error)
+
+    @router.get(
+        "/collections/{collection_id}/items",
+        name="ogc_items",
+        summary="Features of a collection",
+        description="Filters: bbox (CRS84 minx,miny,maxx,maxy), datetime (instant or interval with ..), "
+        "and equality on any property (e.g. status=active). Unknown parameters are refused with 400.",
+    )
+    def items(
+        request: Request,
+        collection_id: str,
+        bbox: _Text = None,
+        limit: _Text = None,
+        offset: _Text = None,
+        datetime: _Text = None,
+        f: _Text = None,
+    ) -> JSONResponse:
+        try:
+            layer = collection_layer(collection_id)
+            parameters = request.query_params.multi_items()
+            query = parse_items_query(layer, parameters)
+            page = select(_store(request), layer, query)
+            kept = {k: v for k, v in parameters if k not in ("limit", "offset")}
+            document = docs.feature_collection(
+                _root(request),
+                layer,
+                page.records,
+                matched=page.matched,
+                offset=query.offset,
+                limit=query.limit,
+                parameters=kept,
+            )
+            return JSONResponse(document, media_type=docs.GEOJSON)
+        except LandreleaseError as error:
+            return _error(error)
+
+    @router.get("/collections/{collection_id}/items/{feature_id}", name="ogc_feature", summary="One feature")
+    def feature(request: Request, collection_id: str, feature_id: str, f: _Text = None) -> JSONResponse:
+        try:
+            check_only(request.query_params.multi_items())
+            layer = collection_layer(collection_id)
+            try:
+                record = _store(request).get(feature_id)
+            except NotFound:
+                record = None
+            if record is None or record.layer != layer.name:
+                raise NotFound(f"no feature {feature_id!r} in {collection_id}")
+            return JSONResponse(docs.feature(_root(request), layer, record), media_type=docs.GEOJSON)
+        except LandreleaseError as error:
+            return _error(error)
+
+    return router
