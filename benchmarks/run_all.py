@@ -14,7 +14,8 @@ def main() -> int:
     failed = 0
     for script in SCRIPTS:
         print(f"== {script.name}", flush=True)
-        failed += subprocess.run([sys.executable, str(script), *sys.argv[1:]], check=False).returncode != 0
+        run = [sys.executable, "-m", f"benchmarks.{script.stem}", *sys.argv[1:]]
+        failed += subprocess.run(run, cwd=HERE.parent, check=False).returncode != 0
     return 1 if failed else 0
 
 
