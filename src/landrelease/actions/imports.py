@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from landrelease.actions.linking import admin_area_of, hazard_of_features, programme_extent
 from landrelease.actions.mapping import parse_map, resolve_mapping
 from landrelease.actions.release import keep_current_after, new_hazard_figures, refresh_ledger
-from landrelease.domain.attributes import CoerceCache, coerce_attributes
+from landrelease.domain.attributes import coerce_value
 from landrelease.domain.records import Change, NewFeature, Scalar
 from landrelease.domain.schema import GeometryKind, Layer, layer_named
 from landrelease.domain.vocabulary import HazardClass, HazardStatus, ReleaseKind
@@ -101,17 +101,16 @@ def import_file(
         problems=[f.problem for f in read.features],
         extent=programme_extent(store) if layer.geometry is not GeometryKind.NONE else None,
     )
-    unmapped = [c for c in read.field_names if c not in set(mapping.values())]
+    mapped = set(mapping.values())
+    unmapped = [c for c in read.field_names if c not in mapped]
+    rows = _attribute_rows(layer, [f.properties for f in read.features], mapping, unmapped, options, path)
     candidates: list[tuple[int, dict[str, Scalar], BaseGeometry | None]] = []
-    cache: CoerceCache = {}
-    for raw, verdict in zip(read.features, checked, strict=True):
+    for raw, verdict, attrs in zip(read.features, checked, rows, strict=True):
         if verdict.verdict is Verdict.REJECTED:
             summary.errors.append(Rejection(raw.index, verdict.reason or "rejected"))
             continue
-        try:
-            attrs = _attributes(layer, raw.properties, mapping, unmapped, options, path, cache)
-        except InvalidInput as exc:
-            summary.errors.append(Rejection(raw.index, exc.message))
+        if isinstance(attrs, str):
+            summary.errors.append(Rejection(raw.index, attrs))
             continue
         if verdict.verdict is Verdict.REPAIRED:
             summary.repairs.append(Rejection(raw.index, verdict.reason or "repaired"))
@@ -131,7 +130,8 @@ def import_file(
         error.summary = summary
         raise error
     repaired_indexes = {r.index for r in summary.repairs}
-    summary.repairs = [r for r in summary.repairs if r.index in {c[0] for c in candidates}]
+    kept = {c[0] for c in candidates}
+    summary.repairs = [r for r in summary.repairs if r.index in kept]
     if candidates:
         say(f"writing {len(candidates)} features")
         change = Change(options.author, f"import {path.name} ({read.driver})")
@@ -172,39 +172,91 @@ def _check_options(layer: Layer, options: ImportOptions) -> None:
         raise InvalidInput("--level and --name-field apply to admin-areas only")
 
 
-def _attributes(
+def _defaults(layer: Layer, options: ImportOptions, path: Path) -> tuple[dict[str, object], dict[str, object]]:
+    """(values that replace the file's, values used where the file gives none) for this layer and options."""
+    forced: dict[str, object] = {}
+    fallback: dict[str, object] = {"source": path.name}
+    if options.synthetic:
+        forced["synthetic"] = True
+    if layer.name == "hazards":
+        if options.hazard_class is not None:
+            forced["hazard_class"] = options.hazard_class
+        fallback["hazard_class"] = HazardClass.SHA.value
+        fallback["status"] = HazardStatus.ACTIVE.value
+    elif layer.name == "outcomes":
+        forced["kind"] = options.kind
+    elif layer.name == "admin_areas" and options.level is not None:
+        forced["level"] = options.level
+    elif layer.name == "activities":
+        fallback["status"] = "completed"
+    return forced, fallback
+
+
+def _attribute_rows(
     layer: Layer,
-    properties: Mapping[str, Scalar],
+    properties: Sequence[Mapping[str, Scalar]],
     mapping: Mapping[str, str],
     unmapped: Sequence[str],
     options: ImportOptions,
     path: Path,
-    cache: CoerceCache,
-) -> dict[str, Scalar]:
-    values: dict[str, object] = {name: properties.get(column) for name, column in mapping.items()}
+) -> list[dict[str, Scalar] | str]:
+    """Each feature's attributes as the layer's fields, or the reason it cannot be taken.
+
+    Works a column at a time and checks each distinct value of a column once: national files repeat
+    values (classes, statuses, operators) across hundreds of thousands of rows.
+    """
+    n = len(properties)
+    forced, fallback = _defaults(layer, options, path)
+    columns: dict[str, list[object]] = {name: [p.get(column) for p in properties] for name, column in mapping.items()}
+    for name, value in fallback.items():
+        column = columns.get(name)
+        columns[name] = [value] * n if column is None else [value if v in (None, "") else v for v in column]
+    for name, value in forced.items():
+        columns[name] = [value] * n
+    if unmapped:
+        columns["extra"] = [_extra(p, unmapped) for p in properties]
+    rows: list[dict[str, Scalar] | str] = [{} for _ in range(n)]
+    fields = {f.name: f for f in layer.fields}
+    for name, values in columns.items():
+        f = fields[name]
+        if f.derived:
+            continue
+        # Keyed by type too: True, 1 and 1.0 are equal in Python but not the same text.
+        memo: dict[tuple[type, object], Scalar | InvalidInput] = {}
+        for i, value in enumerate(values):
+            row = rows[i]
+            if isinstance(row, str):
+                continue
+            try:
+                result = memo[type(value), value]
+            except KeyError:
+                try:
+                    result = coerce_value(f, value)
+                except InvalidInput as error:
+                    result = error
+                memo[type(value), value] = result
+            except TypeError:  # an unhashable value: check it on its own
+                try:
+                    result = coerce_value(f, value)
+                except InvalidInput as error:
+                    result = error
+            if isinstance(result, InvalidInput):
+                rows[i] = result.message
+            else:
+                row[name] = result
+    # Outcomes may get their hazard from the location (linked later), so only they skip the hazard check.
+    required = [f.name for f in layer.fields if f.required and not (layer.name == "outcomes" and f.name == "hazard_id")]
+    for i, row in enumerate(rows):
+        if isinstance(row, dict):
+            missing = [name for name in required if row.get(name) is None]
+            if missing:
+                rows[i] = f"missing required {'field' if len(missing) == 1 else 'fields'}: {', '.join(missing)}"
+    return rows
+
+
+def _extra(properties: Mapping[str, Scalar], unmapped: Sequence[str]) -> str | None:
     extra = {c: properties.get(c) for c in unmapped if properties.get(c) not in (None, "")}
-    if extra:
-        values["extra"] = json.dumps(extra, ensure_ascii=False, default=str)
-    values.setdefault("source", path.name)
-    if values.get("source") in (None, ""):
-        values["source"] = path.name
-    if options.synthetic:
-        values["synthetic"] = True
-    if layer.name == "hazards":
-        if options.hazard_class is not None:
-            values["hazard_class"] = options.hazard_class
-        elif values.get("hazard_class") in (None, ""):
-            values["hazard_class"] = HazardClass.SHA.value
-        if values.get("status") in (None, ""):
-            values["status"] = HazardStatus.ACTIVE.value
-    elif layer.name == "outcomes":
-        values["kind"] = options.kind
-    elif layer.name == "admin_areas" and options.level is not None:
-        values["level"] = options.level
-    elif layer.name == "activities" and values.get("status") in (None, ""):
-        values["status"] = "completed"
-    partial = layer.name == "outcomes"  # hazard_id may come from the location, linked below
-    return coerce_attributes(layer, values, partial=partial, cache=cache)
+    return json.dumps(extra, ensure_ascii=False, default=str) if extra else None
 
 
 def _drop_duplicates(

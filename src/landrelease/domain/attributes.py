@@ -88,22 +88,14 @@ def _date(value: object) -> str:
     raise ValueError(value)
 
 
-#: Memo of checked values for a batch: (field, value) -> the value as stored, or the error it raised.
-CoerceCache = dict[tuple[str, object], "Scalar | InvalidInput"]
-
-
 def coerce_attributes(
     layer: Layer,
     attributes: Mapping[str, object],
     *,
     partial: bool = False,
     allow_derived: bool = False,
-    cache: CoerceCache | None = None,
 ) -> dict[str, Scalar]:
-    """Check every attribute against the layer's fields; ``partial`` skips the required-field check.
-
-    A ``cache`` shared across a batch checks each distinct value of a field once (files repeat values).
-    """
+    """Check every attribute against the layer's fields; ``partial`` skips the required-field check."""
     known = {f.name: f for f in layer.fields}
     out: dict[str, Scalar] = {}
     for name, value in attributes.items():
@@ -112,19 +104,7 @@ def coerce_attributes(
             raise InvalidInput(f"{layer.name} has no field {name!r}; its fields are: {', '.join(known)}")
         if f.derived and not allow_derived:
             continue  # computed by the system, never taken from input
-        if cache is None or not isinstance(value, str | int | float | bool | None):
-            out[name] = coerce_value(f, value)
-            continue
-        key = (name, value)
-        if key not in cache:
-            try:
-                cache[key] = coerce_value(f, value)
-            except InvalidInput as error:
-                cache[key] = error
-        result = cache[key]
-        if isinstance(result, InvalidInput):
-            raise InvalidInput(result.message)
-        out[name] = result
+        out[name] = coerce_value(f, value)
     if not partial:
         missing = [f.name for f in layer.fields if f.required and out.get(f.name) is None]
         if missing:
