@@ -181,9 +181,12 @@ class GeoPackageStore:
         documents = history.to_json_many(filled, count)
         for name in sorted(set().union(*(f.derived.keys() for f in features))):
             # Derived values known at creation go into the row, not into the versioned attributes.
-            filled[name] = [
-                table.rules.check_derived(name, f.derived.get(name), f"feature {i}") for i, f in enumerate(features)
-            ]
+            values = [f.derived.get(name) for f in features]
+            if all(type(v) is float for v in values) and np.isfinite(np.asarray(values, dtype=np.float64)).all():
+                table.rules.check_derived(name, values[0], "feature 0")  # the name is a derived field
+                filled[name] = values
+            else:
+                filled[name] = [table.rules.check_derived(name, v, f"feature {i}") for i, v in enumerate(values)]
         at, author = _timestamp(change.at), change.author
         names = ["fid", "id", "version", "updated_at", "updated_by", *filled]
         names += [schema.GEOMETRY_COLUMN] if table.spatial else []
