@@ -8,16 +8,9 @@ from pathlib import Path
 
 import pytest
 
-#: ../shared/data relative to the repository root, resolved from this file.
-SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+from tests.conftest import shared_file
 
-
-def shared_data(*parts: str) -> Path:
-    """A real data file, or skip the test saying what is missing."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(f"real data {'/'.join(parts)} is absent (expected at {path.resolve()})")
-    return path
+shared_data = shared_file  # real data files, or a skip saying what is missing
 
 
 @pytest.fixture
