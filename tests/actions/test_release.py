@@ -104,3 +104,11 @@ def test_a_partial_refresh_does_not_hide_someone_elses_change(gpkg: Store) -> No
     assert not gpkg.ledger_state().current  # stale before, so a partial refresh cannot make it current
     refresh_ledger(gpkg)
     assert gpkg.ledger_state().current
+
+
+def test_an_outcome_edit_that_leaves_the_ledger_inputs_alone_keeps_it_current(gpkg: Store) -> None:
+    _programme(gpkg)
+    gpkg.update("OC-000001", WHO, {"operator": "Demo Demining Group", "depth_cm": 13.0})
+    assert gpkg.ledger_state().current
+    gpkg.update("OC-000001", WHO, {"kind": "reduced"})
+    assert not gpkg.ledger_state().current

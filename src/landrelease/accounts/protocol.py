@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from landrelease.service.context import Role
+from landrelease.domain.roles import Role
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from landrelease.accounts.credentials import digest, hash_password, new_secret, verify_password
 from landrelease.accounts.protocol import AccountStore, User
+from landrelease.domain.roles import Role
 from landrelease.errors import InvalidInput
-from landrelease.service.context import Role
 
 #: Names people type: letters (any script), digits, dot, dash, underscore, @.
 _NAME = re.compile(r"^[\w.@-]{1,64}$")

@@ -17,6 +17,7 @@ from landrelease.errors import InvalidInput
 
 _TRUE = {"1", "true", "yes", "y", "t", "так", "да"}
 _FALSE = {"0", "false", "no", "n", "f", "ні", "нет"}
+_INT64_MAX = 2**63 - 1
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _DMY = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
 
@@ -40,6 +41,7 @@ def _coerce(f: Field, value: object) -> Scalar:
     match f.type:
         case FieldType.TEXT:
             text = str(value).strip()
+            _encodable(text)
             if f.choices is not None:
                 # Controlled vocabularies are stored as their codes; accept any case and spaces.
                 for choice in f.choices:
@@ -50,8 +52,8 @@ def _coerce(f: Field, value: object) -> Scalar:
             if isinstance(value, bool):
                 return int(value)
             number = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
-            if not number.is_integer():
-                raise ValueError(value)
+            if not number.is_integer() or abs(number) > _INT64_MAX:
+                raise ValueError(value)  # not whole, or beyond what a database integer holds
             return int(number)
         case FieldType.REAL:
             if isinstance(value, str):
@@ -72,6 +74,14 @@ def _coerce(f: Field, value: object) -> Scalar:
         case FieldType.DATE:
             return _date(value)
     raise ValueError(value)  # pragma: no cover - every FieldType is handled above
+
+
+def _encodable(text: str) -> None:
+    """Text that cannot be written as UTF-8 (unpaired surrogates, from broken JSON or URLs) is refused."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(text) from None
 
 
 def _date(value: object) -> str:

@@ -7,21 +7,10 @@ session cookie). Roles are ordered: each one can do what the ones before it can.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from landrelease.domain.roles import Role
 
-class Role(StrEnum):
-    VIEWER = "viewer"  # reads hazards, outcomes and reports
-    OPERATOR = "operator"  # submits reports; sees its own organisation's drafts
-    REVIEWER = "reviewer"  # approves, rejects, reconciles; sees victims' personal data
-    ADMIN = "admin"  # manages users
-
-    @property
-    def rank(self) -> int:
-        return list(Role).index(self)
-
-    def can(self, needed: Role) -> bool:
-        return self.rank >= needed.rank
+__all__ = ["Principal", "Role"]
 
 
 @dataclass(frozen=True)

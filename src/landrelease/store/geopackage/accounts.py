@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from landrelease.accounts.protocol import AccessEntry, Submission, User
+from landrelease.domain.roles import Role
 from landrelease.errors import Conflict, InvalidInput, NotFound, StoreError
-from landrelease.service.context import Role
 from landrelease.store.geopackage import connection
 
 SUBMISSION_PREFIX = "SB"

@@ -191,12 +191,15 @@ def _create_layer(conn: sqlite3.Connection, layer: Layer) -> None:
 def _ledger_triggers(layer: Layer) -> dict[str, str]:
     """Triggers counting ledger-relevant changes (``LEDGER_INPUTS``), made by anyone: us, QGIS or GDAL."""
     t = quote(layer.name)
-    columns = ", ".join(quote(c) for c in (GEOMETRY_COLUMN, *LEDGER_INPUTS[layer.name]))
+    names = (GEOMETRY_COLUMN, *LEDGER_INPUTS[layer.name])
+    columns = ", ".join(quote(c) for c in names)
+    # Only a real change counts: the store's updates set every column, most often to the same value.
+    changed = " OR ".join(f"NEW.{quote(c)} IS NOT OLD.{quote(c)}" for c in names)
     bump = f"BEGIN UPDATE lr_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = '{LEDGER_CHANGES}'; END"
     name = f"lr_ledger_{layer.name}"
     return {
         f"{name}_insert": f"AFTER INSERT ON {t} {bump}",
-        f"{name}_update": f"AFTER UPDATE OF {columns} ON {t} {bump}",
+        f"{name}_update": f"AFTER UPDATE OF {columns} ON {t} WHEN {changed} {bump}",
         f"{name}_delete": f"AFTER DELETE ON {t} {bump}",
     }
 
