@@ -30,7 +30,9 @@ def coerce_value(f: Field, value: object) -> Scalar:
         return None
     try:
         result = _coerce(f, value)
-    except (TypeError, ValueError, OverflowError):
+    except OverflowError:
+        raise InvalidInput(f"{f.name}: {value!r} is too large") from None
+    except (TypeError, ValueError):
         raise InvalidInput(f"{f.name}: {value!r} is not a valid {f.type.value.lower()}") from None
     if f.choices is not None and result is not None and result not in f.choices:
         raise InvalidInput(f"{f.name}: {value!r} is not one of {', '.join(f.choices)}")
@@ -52,8 +54,10 @@ def _coerce(f: Field, value: object) -> Scalar:
             if isinstance(value, bool):
                 return int(value)
             number = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
-            if not number.is_integer() or abs(number) > _INT64_MAX:
-                raise ValueError(value)  # not whole, or beyond what a database integer holds
+            if abs(number) > _INT64_MAX:
+                raise OverflowError(value)  # beyond what a database integer holds
+            if not number.is_integer():
+                raise ValueError(value)
             return int(number)
         case FieldType.REAL:
             if isinstance(value, str):
