@@ -22,6 +22,7 @@ from landrelease.service.models import Health
 from landrelease.service.ogc import ogc_router
 from landrelease.service.resources import Resources
 from landrelease.service.tiles import tiles_router
+from landrelease.service.webapp import mount_web
 from landrelease.store import open_store
 
 DESCRIPTION = """The national mine action database over HTTP: hazards, activities, outcomes, finds, accidents,
@@ -66,4 +67,5 @@ def create_app(db: str, *, public_paths: Collection[str] = (), max_body_bytes: i
     app.include_router(features.router)
     app.include_router(ogc_router(require(Role.VIEWER)), prefix="/ogc")
     app.include_router(tiles_router(require(Role.VIEWER)), prefix="/tiles")
+    mount_web(app)  # last: its front answers the pages and static files before the sign-in guard
     return app
