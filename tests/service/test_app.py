@@ -102,7 +102,6 @@ def test_users_are_managed_by_admins_only(programme: Programme) -> None:
     assert programme.client("admin").post("/api/users", json=body).status_code == 400
 
 
-
 def test_ogc_api_and_tiles_are_served_by_the_app_behind_sign_in(programme: Programme) -> None:
     """The real app mounts the OGC API and the tiles, with the same sign-in rules as the JSON API."""
     anonymous, viewer = programme.client("anonymous"), programme.client("viewer")
