@@ -9,6 +9,7 @@ it and which report it came from, so the record's history tells the whole story.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -108,6 +109,9 @@ def _attributes(layer: Layer, values: Mapping[str, object], *, partial: bool) ->
     for name, value in values.items():
         if not isinstance(value, str | int | float | bool | type(None)):
             raise InvalidReport(f"{name}: a single value is expected, not {type(value).__name__}")
+        if isinstance(value, float) and not math.isfinite(value):
+            # Python's JSON reader takes NaN and Infinity; they are not JSON, and not figures anyone meant.
+            raise InvalidReport(f"{name}: {value} is not a number (send null to leave it empty)")
     try:
         checked = coerce_attributes(layer, values, partial=partial)
     except InvalidInput as exc:

@@ -6,6 +6,7 @@ paging, one record with its version as the ``ETag``, its history, and ``PATCH`` 
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Annotated, Any
 
@@ -124,6 +125,7 @@ def _expected_version(if_match: str | None) -> int:
 def _routes(path: LayerPath) -> None:
     layer = layer_named(path.value)
     tag = layer.title
+    spatial = layer.geometry is not GeometryKind.NONE
 
     def list_records(
         request: Request,
@@ -136,6 +138,11 @@ def _routes(path: LayerPath) -> None:
         offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     ) -> FeatureCollectionOut:
         res = resources(request)
+        for asked in request.query_params:
+            if asked in FILTERS and asked not in layer.field_names:
+                raise InvalidInput(f"{layer.name} cannot be filtered by {asked} (it has no such field)")
+            if asked == "bbox" and not spatial:
+                raise InvalidInput(f"{layer.name} have no location, so they cannot be filtered by bbox")
         given = {"status": status, "hazard_class": hazard_class, "hazard_id": hazard_id}
         filters = {k: v for k, v in given.items() if v is not None}
         ids = matching_ids(res.store, layer, filters, parse_bbox(bbox))
@@ -191,6 +198,17 @@ def _routes(path: LayerPath) -> None:
         log_if_shown(res.accounts, layer, principal, [feature.id], f"PATCH /api/{path.value}/{record_id}")
         response.headers["ETag"] = f'"{feature.version}"'
         return feature_out(layer, feature, principal)
+
+    # Only the filters this layer has appear in its OpenAPI parameters (FastAPI reads the signature).
+    signature = inspect.signature(list_records)
+    list_records.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[p for p in signature.parameters.values() if p.name not in FILTERS or p.name in layer.field_names]
+    )
+    if not spatial:
+        signature = inspect.signature(list_records)
+        list_records.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[p for p in signature.parameters.values() if p.name != "bbox"]
+        )
 
     name = path.value.replace("-", "_")
     router.add_api_route(

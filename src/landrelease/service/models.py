@@ -43,6 +43,24 @@ class ErrorOut(BaseModel):
     error: str
 
 
+class ProblemOut(BaseModel):
+    where: str
+    problem: str
+
+
+class InvalidOut(ErrorOut):
+    """A request the declared types refuse: the first problem in ``error``, each one in ``problems``."""
+
+    problems: list[ProblemOut] = Field(default_factory=list)
+
+
+class OgcExceptionOut(BaseModel):
+    """The OGC API exception document."""
+
+    code: str
+    description: str
+
+
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
@@ -191,8 +209,9 @@ class LandReleaseOut(BaseModel):
 
 #: Error responses every protected route may give, for the OpenAPI document.
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Bad input (a value the rules refuse, text that is not Unicode)"},
     401: {"model": ErrorOut, "description": "Not signed in"},
     403: {"model": ErrorOut, "description": "The role does not allow this"},
     413: {"model": ErrorOut, "description": "Body over 10 MB"},
-    422: {"model": ErrorOut, "description": "Invalid input"},
+    422: {"model": InvalidOut, "description": "Invalid input"},
 }

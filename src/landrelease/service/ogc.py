@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from landrelease.domain.records import Feature, Scalar
@@ -20,8 +20,17 @@ from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer
 from landrelease.errors import LandreleaseError, NotFound
 from landrelease.service import ogc_documents as docs
 from landrelease.service.context import Principal
+from landrelease.service.models import ErrorOut, OgcExceptionOut
 from landrelease.service.ogc_index import LAYER_CACHE, LayerCache
-from landrelease.service.ogc_params import DATE_FIELDS, PERIOD_FIELDS, ItemsQuery, check_only, parse_items_query
+from landrelease.service.ogc_params import (
+    DATE_FIELDS,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    PERIOD_FIELDS,
+    ItemsQuery,
+    check_only,
+    parse_items_query,
+)
 from landrelease.store.protocol import Store
 
 #: The collections: every layer with a geometry, except restricted ones.
@@ -136,14 +145,64 @@ def _openapi_url(request: Request) -> str | None:
     return str(request.base_url).rstrip("/").removesuffix(root_path) + root_path + path
 
 
-_Text = Annotated[str | None, Query()]
+#: Declared with the collections' canonical ids (``admin_areas`` and other spellings are also accepted).
+_Collection = Annotated[str, Path(json_schema_extra={"enum": list(COLLECTIONS)})]
+_Text = Annotated[str | None, Query(description="Output format: json (the one encoding served)")]
+#: Parsed by ``parse_items_query`` (OGC exceptions, not FastAPI's 422), declared as the standard does.
+_Hidden = Annotated[str | None, Query(include_in_schema=False)]
+ITEMS_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": "bbox",
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": False,
+        "description": "minx,miny,maxx,maxy in CRS84 longitude/latitude (or six numbers with heights)",
+        "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    },
+    {
+        "name": "offset",
+        "in": "query",
+        "required": False,
+        "description": "How many matching features to skip (the next link carries it)",
+        "schema": {"type": "integer", "minimum": 0, "default": 0},
+    },
+    {
+        "name": "datetime",
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": False,
+        "description": "An RFC 3339 date or date-time, or an interval with '/' and '..' for an open end",
+        "schema": {"type": "string"},
+    },
+]
+_GEOJSON_OK: dict[int | str, dict[str, Any]] = {200: {"description": "GeoJSON", "content": {docs.GEOJSON: {}}}}
+_SCHEMA_OK: dict[int | str, dict[str, Any]] = {
+    200: {"description": "JSON Schema of the properties", "content": {docs.SCHEMA_JSON: {}}}
+}
+#: What every OGC route may answer besides its document (bad parameters and unknown ids are OGC exceptions).
+OGC_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": OgcExceptionOut, "description": "A query parameter that is unknown, repeated or invalid"},
+    401: {"model": ErrorOut, "description": "Not signed in"},
+    403: {"model": ErrorOut, "description": "The role does not allow this"},
+    404: {"model": OgcExceptionOut, "description": "No such collection or feature"},
+}
 
 
 def ogc_router(auth: Callable[..., Principal]) -> APIRouter:
     """The OGC API Features routes; every one needs ``auth`` (the app passes ``require(Role.VIEWER)``)."""
-    router = APIRouter(dependencies=[Depends(auth)], tags=["OGC API Features"])
+    router = APIRouter(dependencies=[Depends(auth)], tags=["OGC API Features"], responses=OGC_ERRORS)
 
-    @router.get("/", name="ogc_landing", summary="OGC API landing page")
+    @router.get("/", name="ogc_landing", operation_id="ogc_landing", summary="OGC API landing page")
     def landing(request: Request, f: _Text = None) -> JSONResponse:
         try:
             check_only(request.query_params.multi_items())
@@ -155,7 +214,12 @@ def ogc_router(auth: Callable[..., Principal]) -> APIRouter:
     def landing_without_slash(request: Request) -> JSONResponse:
         return landing(request)
 
-    @router.get("/conformance", name="ogc_conformance", summary="Conformance classes implemented")
+    @router.get(
+        "/conformance",
+        name="ogc_conformance",
+        operation_id="ogc_conformance",
+        summary="Conformance classes implemented",
+    )
     def conformance(request: Request, f: _Text = None) -> JSONResponse:
         try:
             check_only(request.query_params.multi_items())
@@ -163,7 +227,9 @@ def ogc_router(auth: Callable[..., Principal]) -> APIRouter:
         except LandreleaseError as error:
             return _error(error)
 
-    @router.get("/collections", name="ogc_collections", summary="The collections (layers)")
+    @router.get(
+        "/collections", name="ogc_collections", operation_id="ogc_collections", summary="The collections (layers)"
+    )
     def collections(request: Request, f: _Text = None) -> JSONResponse:
         try:
             check_only(request.query_params.multi_items())
@@ -173,8 +239,10 @@ def ogc_router(auth: Callable[..., Principal]) -> APIRouter:
         except LandreleaseError as error:
             return _error(error)
 
-    @router.get("/collections/{collection_id}", name="ogc_collection", summary="One collection")
-    def collection(request: Request, collection_id: str, f: _Text = None) -> JSONResponse:
+    @router.get(
+        "/collections/{collection_id}", name="ogc_collection", operation_id="ogc_collection", summary="One collection"
+    )
+    def collection(request: Request, collection_id: _Collection, f: _Text = None) -> JSONResponse:
         try:
             check_only(request.query_params.multi_items())
             layer = collection_layer(collection_id)
@@ -182,8 +250,14 @@ def ogc_router(auth: Callable[..., Principal]) -> APIRouter:
         except LandreleaseError as error:
             return _error(error)
 
-    @router.get("/collections/{collection_id}/queryables", name="ogc_queryables", summary="Filterable properties")
-    def queryables(request: Request, collection_id: str, f: _Text = None) -> JSONResponse:
+    @router.get(
+        "/collections/{collection_id}/queryables",
+        name="ogc_queryables",
+        operation_id="ogc_queryables",
+        responses=_SCHEMA_OK,
+        summary="Filterable properties",
+    )
+    def queryables(request: Request, collection_id: _Collection, f: _Text = None) -> JSONResponse:
         try:
             check_only(request.query_params.multi_items())
             layer = collection_layer(collection_id)
@@ -194,17 +268,20 @@ def ogc_router(auth: Callable[..., Principal]) -> APIRouter:
     @router.get(
         "/collections/{collection_id}/items",
         name="ogc_items",
+        operation_id="ogc_items",
+        responses=_GEOJSON_OK,
+        openapi_extra={"parameters": ITEMS_PARAMETERS},
         summary="Features of a collection",
         description="Filters: bbox (CRS84 minx,miny,maxx,maxy), datetime (instant or interval with ..), "
         "and equality on any property (e.g. status=active). Unknown parameters are refused with 400.",
     )
     def items(
         request: Request,
-        collection_id: str,
-        bbox: _Text = None,
-        limit: _Text = None,
-        offset: _Text = None,
-        datetime: _Text = None,
+        collection_id: _Collection,
+        bbox: _Hidden = None,
+        limit: _Hidden = None,
+        offset: _Hidden = None,
+        datetime: _Hidden = None,
         f: _Text = None,
     ) -> JSONResponse:
         try:
@@ -226,8 +303,14 @@ def ogc_router(auth: Callable[..., Principal]) -> APIRouter:
         except LandreleaseError as error:
             return _error(error)
 
-    @router.get("/collections/{collection_id}/items/{feature_id}", name="ogc_feature", summary="One feature")
-    def feature(request: Request, collection_id: str, feature_id: str, f: _Text = None) -> JSONResponse:
+    @router.get(
+        "/collections/{collection_id}/items/{feature_id}",
+        name="ogc_feature",
+        operation_id="ogc_feature",
+        responses=_GEOJSON_OK,
+        summary="One feature",
+    )
+    def feature(request: Request, collection_id: _Collection, feature_id: str, f: _Text = None) -> JSONResponse:
         try:
             check_only(request.query_params.multi_items())
             layer = collection_layer(collection_id)

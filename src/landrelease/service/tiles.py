@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from typing import Annotated
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 from fastapi import APIRouter, Depends, Request
+from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse, Response
 from mapbox_vector_tile.Mapbox import vector_tile_pb2  # type: ignore[import-untyped]
 
@@ -25,6 +27,7 @@ from landrelease.domain.records import Scalar
 from landrelease.domain.schema import LAYERS, GeometryKind, Layer
 from landrelease.errors import InvalidInput, LandreleaseError, NotFound
 from landrelease.service.context import Principal
+from landrelease.service.models import ErrorOut
 from landrelease.service.ogc_index import LAYER_CACHE, MERCATOR_HALF, LayerCache, LayerIndex
 from landrelease.store.protocol import Geometries, Store
 
@@ -260,17 +263,31 @@ def tiles_router(auth: Callable[..., Principal]) -> APIRouter:
     @router.get(
         "/{layer}/{z}/{x}/{y}.mvt",
         name="tile",
+        operation_id="tile",
         summary="A Mapbox vector tile (Web Mercator XYZ)",
-        responses={200: {"content": {MEDIA_TYPE: {}}}, 204: {"description": "No feature in this tile"}},
+        responses={
+            200: {"content": {MEDIA_TYPE: {}}, "description": "The tile"},
+            204: {"description": "No feature in this tile"},
+            400: {"model": ErrorOut, "description": "Tile coordinates out of range or not whole numbers"},
+            401: {"model": ErrorOut, "description": "Not signed in"},
+            403: {"model": ErrorOut, "description": "The role does not allow this"},
+            404: {"model": ErrorOut, "description": "No such tile layer"},
+        },
         response_class=Response,
     )
-    def tile(request: Request, layer: str, z: str, x: str, y: str) -> Response:
+    def tile(
+        request: Request,
+        layer: Annotated[str, FastPath(json_schema_extra={"enum": list(TILE_LAYERS)})],
+        z: Annotated[str, FastPath(json_schema_extra={"type": "integer", "minimum": 0, "maximum": MAX_ZOOM})],
+        x: Annotated[str, FastPath(json_schema_extra={"type": "integer", "minimum": 0}, description="0..2^z-1")],
+        y: Annotated[str, FastPath(json_schema_extra={"type": "integer", "minimum": 0}, description="0..2^z-1")],
+    ) -> Response:
         try:
             spec = tile_layer(layer)
             zoom, column, row = parse_tile(z, x, y)
             content = tile_bytes(request.app.state.store, spec, zoom, column, row)
         except LandreleaseError as error:
-            return JSONResponse({"detail": error.message}, status_code=error.http_status)
+            return JSONResponse({"error": error.message}, status_code=error.http_status)
         headers = {"Cache-Control": CACHE_CONTROL}
         if content is None:
             return Response(status_code=204, headers=headers)
