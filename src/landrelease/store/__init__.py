@@ -12,9 +12,16 @@ from landrelease.store.protocol import Store
 def open_store(location: str, *, create: bool = False) -> Store:
     """Open the database at ``location``; with ``create`` make it (and its schema) if it is not there."""
     if location.startswith(("postgresql://", "postgres://")):
-        from landrelease.errors import StoreError
+        try:
+            from landrelease.store.postgis.store import PostGISStore
+        except ImportError as error:  # psycopg is an optional dependency (the ``postgis`` extra)
+            from landrelease.errors import StoreError
 
-        raise StoreError("the PostGIS backend is not available yet; use a GeoPackage file (.gpkg)")
+            raise StoreError(
+                f"the PostGIS backend needs psycopg 3 ({error}); install it with: pip install 'landrelease[postgis]'"
+            ) from None
+
+        return PostGISStore.open(location, create=create)
     from landrelease.store.geopackage.store import GeoPackageStore
 
     return GeoPackageStore.open(location, create=create)

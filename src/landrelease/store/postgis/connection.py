@@ -1,0 +1,103 @@
+"""Connecting: one-line errors without the password, the PostGIS extension, creating or upgrading our schema."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import errors
+from psycopg.types.string import TextLoader
+
+from landrelease.errors import StoreError
+from landrelease.store.postgis import schema
+
+#: Serialises schema creation and upgrades between processes opening the same database.
+_SCHEMA_LOCK = 0x4C52_5343  # "LRSC"
+
+
+def safe_location(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
+
+
+def _one_line(error: BaseException, url: str) -> str:
+    text = " ".join(part.strip() for part in str(error).strip().splitlines() if part.strip()) or type(error).__name__
+    password = urlsplit(url).password
+    if password:
+        text = text.replace(password, "***")
+    return text
+
+
+def store_error(location: str, error: psycopg.Error) -> StoreError:
+    """A one-line message for a database error met while using an open store."""
+    if isinstance(error, errors.SerializationFailure | errors.DeadlockDetected | errors.LockNotAvailable):
+        return StoreError(f"{location} is busy: another program is writing the same records; try again")
+    if isinstance(error, errors.UniqueViolation):
+        return StoreError(f"{location}: a record id is already taken; was the database edited by hand?")
+    if isinstance(error, psycopg.OperationalError):
+        return StoreError(f"{location}: the connection to the database failed ({_one_line(error, location)})")
+    diag = error.diag.message_primary if isinstance(error, psycopg.DatabaseError) else None
+    return StoreError(f"{location}: {diag or _one_line(error, location)}")
+
+
+def connect(url: str, *, create: bool) -> psycopg.Connection[Any]:
+    """A connection (autocommit: writes open their own transactions) to the landrelease database at ``url``."""
+    location = safe_location(url)
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="landrelease")
+    except psycopg.Error as error:
+        raise StoreError(f"cannot connect to {location}: {_one_line(error, url)}") from None
+    except Exception as error:  # a malformed URL
+        raise StoreError(f"cannot connect to {location}: {_one_line(error, url)}") from None
+    # Dates are ISO text in the domain: read them as the server writes them, not as datetime.date.
+    conn.adapters.register_loader("date", TextLoader)
+    try:
+        conn.execute("SET datestyle = 'ISO, YMD'")
+        conn.execute("SET TIME ZONE 'UTC'")
+        _ensure_postgis(conn, location, create=create)
+        _check_and_upgrade(conn, location, create=create)
+    except BaseException as error:
+        conn.close()
+        if isinstance(error, psycopg.Error):
+            raise store_error(location, error) from None
+        raise
+    return conn
+
+
+def _ensure_postgis(conn: psycopg.Connection[Any], location: str, *, create: bool) -> None:
+    if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone() is not None:
+        return
+    if not create:
+        raise StoreError(f"{location} has no landrelease schema (not even PostGIS); create it first")
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg.Error as error:
+        raise StoreError(
+            f"{location}: PostGIS is not installed in this database and cannot be added "
+            f"({_one_line(error, location)}); ask its administrator to run CREATE EXTENSION postgis"
+        ) from None
+
+
+def _check_and_upgrade(conn: psycopg.Connection[Any], location: str, *, create: bool) -> None:
+    version = schema.stored_version(conn)
+    if version is None and not create:
+        raise StoreError(f"{location} is not a landrelease database (no landrelease schema); create it first")
+    if version is not None and version > schema.SCHEMA_VERSION:
+        raise StoreError(f"this database was written by a newer landrelease (schema {version}); upgrade landrelease")
+    if version == schema.SCHEMA_VERSION and not schema.needs_sync(conn):
+        return
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        version = schema.stored_version(conn)  # another process may have made or upgraded it meanwhile
+        if version is None:
+            schema.create(conn)
+            return
+        if version < schema.SCHEMA_VERSION:
+            schema.migrate(conn, version)
+        schema.sync_layers(conn)
