@@ -130,3 +130,9 @@ def test_numbers_too_large_and_lone_surrogates_are_4xx_not_500(programme: Progra
     assert 400 <= surrogate.status_code < 500
     assert programme.client("viewer").get("/api/hazards/HZ-%ED%A0%80").status_code < 500
     nothing_written(programme)
+
+
+def test_a_query_parameter_given_twice_is_refused(programme: Programme) -> None:
+    response = programme.client("viewer").get("/api/hazards?status=active&status=closed")
+    assert response.status_code == 400
+    assert "status given more than once" in response.json()["error"]

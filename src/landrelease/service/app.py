@@ -17,7 +17,7 @@ from landrelease.accounts import open_accounts
 from landrelease.service import errors, features, reports, submissions, users
 from landrelease.service.auth import PUBLIC_PATHS, SignInRequired, require
 from landrelease.service.context import Role
-from landrelease.service.limits import MAX_BODY_BYTES, BodyLimit
+from landrelease.service.limits import MAX_BODY_BYTES, BodyLimit, SingleValuedQuery
 from landrelease.service.models import Health
 from landrelease.service.ogc import ogc_router
 from landrelease.service.resources import Resources
@@ -56,6 +56,7 @@ def create_app(db: str, *, public_paths: Collection[str] = (), max_body_bytes: i
     errors.install(app)
     app.add_middleware(SignInRequired, public=PUBLIC_PATHS | frozenset(public_paths))
     app.add_middleware(BodyLimit, limit=max_body_bytes)
+    app.add_middleware(SingleValuedQuery)
 
     @app.get("/health", tags=["Service"], operation_id="health", summary="Liveness (no sign-in needed)")
     def health() -> Health:

@@ -3,6 +3,8 @@ actually received, so a chunked upload cannot get round it."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,3 +48,26 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+class SingleValuedQuery:
+    """ASGI middleware answering 400 when a query parameter of the JSON API is given more than once.
+
+    Every ``/api`` parameter takes one value; a framework would silently keep the last of several, so
+    ``?status=active&status=closed`` would answer a question nobody asked. (The OGC API checks its own.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith("/api/"):
+            names = [
+                name for name, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+            ]
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                message = f"query parameter {', '.join(repeated)} given more than once; give each one value"
+                await JSONResponse({"error": message}, status_code=400)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
