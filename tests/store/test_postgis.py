@@ -193,3 +193,48 @@ def test_the_geopackage_path_never_imports_psycopg(tmp_path: Path) -> None:
         "assert 'psycopg' not in sys.modules, 'psycopg imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.slow
+def test_the_same_commands_give_the_same_figures_on_both_backends(url: str, tmp_path: Path) -> None:
+    """Real BiH records imported into a GeoPackage and into PostGIS, outcomes added, reports compared."""
+    from landrelease.actions.checks import check_database
+    from landrelease.actions.imports import ImportOptions, import_file
+    from landrelease.actions.release import refresh_ledger
+    from landrelease.analysis.land_release import land_release_report
+    from tests.conftest import shared_file
+
+    admin, cleared = shared_file("bih", "admin1.geojson"), shared_file("bih", "cleared_areas.geojson")
+    results = []
+    for location in (str(tmp_path / "bih.gpkg"), url):
+        with open_store(location, create=True) as store:
+            import_file(store, "admin-areas", admin, ImportOptions(level=1, name_field="shapeName"))
+            summary = import_file(store, "hazards", cleared, ImportOptions(on_invalid="repair"))
+            ids, geoms, _ = store.columns("hazards", [])
+            kinds = ("cancelled", "reduced", "cleared")
+            outcomes = []
+            for i, (hid, geom) in enumerate(zip(ids[:400], geoms[:400], strict=True)):
+                minx, miny, maxx, maxy = geom.bounds
+                strip = shapely.box(minx, miny, minx + (maxx - minx) * 0.6, maxy)  # overlaps the next one
+                piece = shapely.intersection(geom, strip)
+                if not piece.is_empty and piece.area > 0:
+                    polygons = [p for p in shapely.get_parts(piece) if p.geom_type == "Polygon"]
+                    if polygons:
+                        attrs = {"hazard_id": hid, "kind": kinds[i % 3], "release_date": f"20{10 + i % 10}-05-01"}
+                        outcomes.append(NewFeature(attrs, shapely.MultiPolygon(polygons)))
+            store.add("outcomes", outcomes, ANNA)
+            refresh_ledger(store)
+            report = land_release_report(store, "admin")
+            recomputed = land_release_report(store, "admin", recompute=True)
+            results.append((summary.as_dict(), report.as_dict(), recomputed.totals, len(check_database(store))))
+    (gpkg_import, gpkg, gpkg_recomputed, gpkg_problems), (pg_import, pg, pg_recomputed, pg_problems) = results
+    assert {k: gpkg_import[k] for k in ("imported", "repaired", "rejected")} == {
+        k: pg_import[k] for k in ("imported", "repaired", "rejected")
+    }
+    assert gpkg_problems == pg_problems
+    for name, value in gpkg["totals"].items():
+        assert pg["totals"][name] == pytest.approx(value, rel=1e-9), name
+        assert getattr(pg_recomputed, name) == pytest.approx(value, rel=1e-9), name
+        assert getattr(gpkg_recomputed, name) == pytest.approx(value, rel=1e-9), name
+    assert gpkg["totals"]["cleared_m2"] > 0
+    assert [(g["name"], g["hazards"]) for g in gpkg["groups"]] == [(g["name"], g["hazards"]) for g in pg["groups"]]
