@@ -3,133 +3,24 @@
 from __future__ import annotations
 
 import csv
-import functools
-import getpass
 import io
-import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from landrelease import __version__
-from landrelease.errors import ImportAborted, LandreleaseError
-from landrelease.store import Store, open_store
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    help="landrelease: the national mine action database in one file (or a PostGIS server).",
+from landrelease.cli_common import (
+    app,
+    cli_store,
+    err,
+    friendly,
+    out,
+    print_json,
+    report_app,
+    settings_of,
 )
-report_app = typer.Typer(no_args_is_help=True, help="Reports a national authority can send.")
-app.add_typer(report_app, name="report")
-
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-# Piped or redirected output is read in files and e-mails: tables get room rather than 80 columns.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 132)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_USER_ERROR = 2
-EXIT_ABORTED = 3
-EXIT_INTERNAL = 70
-
-
-@dataclass
-class Settings:
-    db: str
-    author: str
-
-
-def friendly(fn: F) -> F:
-    """Turn every error into one readable line on stderr and an exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except LandreleaseError as exc:
-            err.print(f"[bold red]error:[/] {exc.message}", markup=True)
-            raise typer.Exit(EXIT_ABORTED if isinstance(exc, ImportAborted) else EXIT_USER_ERROR) from None
-        except KeyboardInterrupt:
-            err.print("interrupted: nothing half-written (each write is one transaction)")
-            raise typer.Exit(130) from None
-        except Exception as exc:  # the last line of defence: never a traceback
-            err.print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
-                "(please report it, with the command you ran; set LANDRELEASE_DEBUG=1 for details)",
-                markup=True,
-            )
-            if os.environ.get("LANDRELEASE_DEBUG"):
-                raise
-            raise typer.Exit(EXIT_INTERNAL) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings(ctx: typer.Context) -> Settings:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, Settings)
-    return obj
-
-
-@contextmanager
-def _store(ctx: typer.Context, *, create: bool = False) -> Iterator[Store]:
-    store = open_store(_settings(ctx).db, create=create)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"landrelease {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_options(
-    ctx: typer.Context,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            help="Database: a GeoPackage file or postgresql:// URL. Default $LANDRELEASE_DB or ./landrelease.gpkg.",
-        ),
-    ] = None,
-    author: Annotated[
-        str | None,
-        typer.Option("--author", help="Who makes the changes (history). Default $LANDRELEASE_USER or your login."),
-    ] = None,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
-    ] = False,
-) -> None:
-    location = db or os.environ.get("LANDRELEASE_DB") or "landrelease.gpkg"
-    who = author or os.environ.get("LANDRELEASE_USER") or _login()
-    ctx.obj = Settings(location, who)
-
-
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "unknown"
-
-
-def _print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
-
+from landrelease.errors import ImportAborted
 
 # --- init -------------------------------------------------------------------------------------------
 
@@ -138,12 +29,12 @@ def _print_json(data: object) -> None:
 @friendly
 def init(ctx: typer.Context) -> None:
     """Create an empty national database (a GeoPackage file QGIS opens as it is)."""
-    location = _settings(ctx).db
+    location = settings_of(ctx).db
     if not location.startswith(("postgresql://", "postgres://")) and Path(location).exists():
-        with _store(ctx) as store:
+        with cli_store(ctx) as store:
             err.print(f"{store.location} already exists (schema {store.schema_version()}); nothing changed")
         return
-    with _store(ctx, create=True) as store:
+    with cli_store(ctx, create=True) as store:
         err.print(f"created {store.location} (schema {store.schema_version()})")
 
 
@@ -187,17 +78,17 @@ def import_(
         level=level,
         name_field=name_field,
         source_layer=source_layer,
-        author=_settings(ctx).author,
+        author=settings_of(ctx).author,
     )
     try:
-        with _store(ctx) as store, err.status("importing", spinner="dots") as status:
+        with cli_store(ctx) as store, err.status("importing", spinner="dots") as status:
             summary = import_file(store, layer, file, options, progress=lambda msg: status.update(msg))
     except ImportAborted as exc:
         if as_json and isinstance(exc.summary, ImportSummary):
-            _print_json(exc.summary.as_dict() | {"aborted": True})
+            print_json(exc.summary.as_dict() | {"aborted": True})
         raise
     if as_json:
-        _print_json(summary.as_dict())
+        print_json(summary.as_dict())
         return
     err.print(
         f"{summary.imported} imported into {summary.layer} ({summary.repaired} repaired), {summary.rejected} rejected"
@@ -228,7 +119,7 @@ def export(
     """Export a layer to GeoPackage, GeoJSON, KML/KMZ, zipped Shapefile, CSV, FlatGeobuf or XLSX."""
     from landrelease.actions.exports import export_layer
 
-    with _store(ctx) as store:
+    with cli_store(ctx) as store:
         n = export_layer(store, layer, file, overwrite=overwrite, include_personal=include_personal)
     err.print(f"exported {n} features to {file}")
 
@@ -256,12 +147,12 @@ def report_land_release(
         raise InvalidInput(f"--by takes admin, operator or month, not {by!r}")
     if as_json and as_csv:
         raise InvalidInput("choose one of --json and --csv")
-    with _store(ctx) as store:
+    with cli_store(ctx) as store:
         if not recompute:
             ensure_current_ledger(store)
         report = land_release_report(store, by, recompute=recompute)  # type: ignore[arg-type]
     if as_json:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
     elif as_csv:
         sys.stdout.write(_report_csv(report.as_dict()))
     else:
@@ -294,10 +185,10 @@ def check(
     """Run every validation over the whole database (geometry, duplicates, links, the ledger)."""
     from landrelease.actions.checks import check_database
 
-    with _store(ctx) as store, err.status("checking", spinner="dots"):
+    with cli_store(ctx) as store, err.status("checking", spinner="dots"):
         findings = check_database(store)
     if as_json:
-        _print_json({"problems": len(findings), "findings": [f.as_dict() for f in findings]})
+        print_json({"problems": len(findings), "findings": [f.as_dict() for f in findings]})
     else:
         for f in findings:
             out.print(f"{f.record_id or '-'}\t{f.check}\t{f.message}", markup=False)
@@ -314,10 +205,10 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Every version of a record: who changed it, when and why."""
-    with _store(ctx) as store:
+    with cli_store(ctx) as store:
         versions = store.history(record_id.strip().upper())
     if as_json:
-        _print_json(
+        print_json(
             [
                 {
                     "version": v.version,
@@ -356,8 +247,8 @@ def status(
     """Change the status of a hazard or activity (the workflow refuses illegal changes)."""
     from landrelease.actions.workflow import change_status
 
-    with _store(ctx) as store:
-        feature = change_status(store, record_id.strip().upper(), new_status, reason, _settings(ctx).author)
+    with cli_store(ctx) as store:
+        feature = change_status(store, record_id.strip().upper(), new_status, reason, settings_of(ctx).author)
     err.print(f"{feature.id} is now {feature.attributes.get('status')} (version {feature.version})")
 
 
@@ -378,13 +269,13 @@ def demo(
     from landrelease.analysis.land_release import land_release_report
     from landrelease.cli_render import render_land_release
 
-    location = _settings(ctx).db
+    location = settings_of(ctx).db
     with err.status("building the demo programme", spinner="dots") as status:
         counts = build_demo(location, hazards=hazards, seed=seed, progress=lambda m: status.update(m))
-    with _store(ctx) as store:
+    with cli_store(ctx) as store:
         report = land_release_report(store, "admin")
     if as_json:
-        _print_json({"database": location, "records": counts, "report": report.as_dict()})
+        print_json({"database": location, "records": counts, "report": report.as_dict()})
     else:
         err.print(
             f"demo programme in {location}: "
@@ -421,7 +312,7 @@ def user_add(
     from landrelease.accounts.users import create_user, parse_role
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    accounts = open_accounts(_settings(ctx).db)
+    accounts = open_accounts(settings_of(ctx).db)
     try:
         user, token = create_user(accounts, name, parse_role(role), org, password)
     finally:
@@ -441,13 +332,13 @@ def user_list(
     """Every user with their role and organisation."""
     from landrelease.accounts import open_accounts
 
-    accounts = open_accounts(_settings(ctx).db)
+    accounts = open_accounts(settings_of(ctx).db)
     try:
         users = accounts.users()
     finally:
         accounts.close()
     if as_json:
-        _print_json(
+        print_json(
             [
                 {"name": u.name, "role": u.role.value, "organisation": u.organisation, "created_at": u.created_at}
                 for u in users
@@ -467,7 +358,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the JSON API (and later the web map) over the database, in one process."""
-    _serve(_settings(ctx).db, host, port)
+    _serve(settings_of(ctx).db, host, port)
 
 
 def _serve(location: str, host: str, port: int) -> None:
@@ -509,3 +400,7 @@ def _print_demo_users(location: str, organisation: str) -> None:
 def main() -> None:
     """Entry point of the ``landrelease`` console script."""
     app()
+
+
+# Command modules register on the same app; importing them is what adds their commands.
+from landrelease import cli_analysis, cli_forms, cli_risk  # noqa: E402, F401

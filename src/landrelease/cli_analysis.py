@@ -1,0 +1,3 @@
+"""Analysis commands: forecast, prioritise, classify, residual."""
+
+from __future__ import annotations
