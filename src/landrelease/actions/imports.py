@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from landrelease.actions.linking import admin_area_of, hazard_of_features, programme_extent
 from landrelease.actions.mapping import parse_map, resolve_mapping
 from landrelease.actions.release import keep_current_after, new_hazard_figures, refresh_ledger
-from landrelease.domain.attributes import coerce_value
+from landrelease.domain.attributes import coerce_text_column, coerce_value
 from landrelease.domain.records import Change, NewFeature, Scalar
 from landrelease.domain.schema import GeometryKind, Layer, layer_named
 from landrelease.domain.vocabulary import HazardClass, HazardStatus, ReleaseKind
@@ -220,6 +220,12 @@ def _attribute_rows(
     for name, values in columns.items():
         f = fields[name]
         if f.derived:
+            continue
+        bulk = coerce_text_column(f, values)
+        if bulk is not None:
+            for row, result in zip(rows, bulk, strict=True):
+                if not isinstance(row, str):
+                    row[name] = result
             continue
         # Keyed by type too: True, 1 and 1.0 are equal in Python but not the same text.
         memo: dict[tuple[type, object], Scalar | InvalidInput] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 from landrelease.domain.records import Scalar
@@ -37,6 +37,24 @@ def coerce_value(f: Field, value: object) -> Scalar:
     if f.choices is not None and result is not None and result not in f.choices:
         raise InvalidInput(f"{f.name}: {value!r} is not one of {', '.join(f.choices)}")
     return result
+
+
+def coerce_text_column(f: Field, values: Sequence[object]) -> list[Scalar] | None:
+    """``coerce_value`` over a whole column of free text at once, or ``None`` when it needs the slow path.
+
+    Names and references are unique per row in national files, so checking distinct values once saves
+    nothing for them; this does the same checks (strip, blank is null, encodable as UTF-8) in bulk.
+    """
+    if f.type is not FieldType.TEXT or f.choices is not None:
+        return None
+    if not all(type(v) is str or v is None for v in values):
+        return None
+    stripped = [v.strip() or None if v is not None else None for v in values]  # type: ignore[union-attr]
+    try:
+        "".join(v for v in stripped if v is not None).encode("utf-8")
+    except UnicodeEncodeError:
+        return None  # the slow path names the value at fault
+    return stripped  # type: ignore[return-value]
 
 
 def _coerce(f: Field, value: object) -> Scalar:

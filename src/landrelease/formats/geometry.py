@@ -124,7 +124,17 @@ def parse_text(values: Sequence[object], column: str) -> tuple[Geometries, Probl
 def _drop_degenerate(geoms: Geometries, problems: Problems) -> tuple[Geometries, Problems]:
     """Refuse polygon rings of fewer than 4 coordinates, whatever the GEOS version accepts."""
     types = shapely.get_type_id(geoms)
-    polygonal = np.flatnonzero((types == 3) | (types == 6))
+    # A polygon without holes has one ring, so its coordinate count is that ring's: nearly every feature of
+    # a national file is decided here without splitting it into rings.
+    simple = np.flatnonzero(types == 3)
+    simple = simple[shapely.get_num_interior_rings(geoms[simple]) == 0]
+    counts = shapely.get_num_coordinates(geoms[simple])
+    for i in simple[(counts > 0) & (counts < 4)]:
+        geoms[i] = None
+        problems[int(i)] = "a polygon ring has fewer than 3 distinct points"
+    rest = np.ones(len(geoms), dtype=bool)
+    rest[simple] = False
+    polygonal = np.flatnonzero(((types == 3) | (types == 6)) & rest)
     if polygonal.size == 0:
         return geoms, problems
     parts, part_of = shapely.get_parts(geoms[polygonal], return_index=True)

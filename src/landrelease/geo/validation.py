@@ -304,21 +304,18 @@ def _plainly_fine(
     if extent is not None:
         x, y = coords[:, 0], coords[:, 1]
         bad |= (x < extent[0]) | (x > extent[2]) | (y < extent[1]) | (y > extent[3])
+    if kind is not GeometryKind.POINT:
+        # A vertex-to-vertex step over the jump length needs the closer look (rare: it is explained there).
+        # Steps between rings or parts of one feature count too: a false alarm only costs that closer look.
+        same = owner[1:] == owner[:-1]
+        lat = np.radians(coords[:-1, 1])
+        dx = np.diff(coords[:, 0]) * 111_320 * np.cos(lat)
+        dy = np.diff(coords[:, 1]) * 110_574
+        with np.errstate(invalid="ignore"):  # NaN coordinates are already bad
+            bad[:-1] |= same & (np.hypot(dx, dy) > JUMP_METRES)
     ok[idx[np.bincount(owner, weights=bad, minlength=idx.size) > 0]] = False
     if kind is GeometryKind.POINT:
         return ok
     idx = np.flatnonzero(ok)
     ok[idx] = shapely.is_valid(geoms[idx])
-    # A vertex-to-vertex edge over the jump length needs the closer look (rare: it is explained there).
-    idx = np.flatnonzero(ok)
-    parts, part_owner = shapely.get_parts(geoms[idx], return_index=True)
-    exteriors = shapely.get_exterior_ring(parts)
-    xy, vertex_of = shapely.get_coordinates(exteriors, return_index=True)
-    same = vertex_of[1:] == vertex_of[:-1]
-    lat = np.radians(xy[:-1, 1])
-    dx = np.diff(xy[:, 0]) * 111_320 * np.cos(lat)
-    dy = np.diff(xy[:, 1]) * 110_574
-    long_edge = same & (np.hypot(dx, dy) > JUMP_METRES)
-    flagged = np.bincount(part_owner[vertex_of[:-1]], weights=long_edge, minlength=idx.size) > 0
-    ok[idx[flagged]] = False
     return ok

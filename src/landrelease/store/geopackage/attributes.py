@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from landrelease.domain.attributes import coerce_value
+from landrelease.domain.attributes import coerce_text_column, coerce_value
 from landrelease.domain.records import Scalar
 from landrelease.domain.schema import Field, Layer
 from landrelease.errors import InvalidInput
@@ -88,6 +88,9 @@ class AttributeRules:
         return columns
 
     def _coerce_column(self, name: str, column: list[Scalar]) -> list[Scalar]:
+        bulk = coerce_text_column(self.fields[name], column)
+        if bulk is not None:
+            return bulk
         kinds = set(map(type, column))
         if any(kind.__hash__ is None for kind in kinds):  # a list or a dict somewhere: no shortcuts
             return [self._coerce(name, value, i) for i, value in enumerate(column)]
