@@ -223,9 +223,9 @@ def _attribute_rows(
             continue
         bulk = coerce_text_column(f, values)
         if bulk is not None:
-            for row, result in zip(rows, bulk, strict=True):
+            for row, text in zip(rows, bulk, strict=True):
                 if not isinstance(row, str):
-                    row[name] = result
+                    row[name] = text
             continue
         # Keyed by type too: True, 1 and 1.0 are equal in Python but not the same text.
         memo: dict[tuple[type, object], Scalar | InvalidInput] = {}

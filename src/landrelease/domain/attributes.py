@@ -47,14 +47,19 @@ def coerce_text_column(f: Field, values: Sequence[object]) -> list[Scalar] | Non
     """
     if f.type is not FieldType.TEXT or f.choices is not None:
         return None
-    if not all(type(v) is str or v is None for v in values):
-        return None
-    stripped = [v.strip() or None if v is not None else None for v in values]  # type: ignore[union-attr]
+    stripped: list[Scalar] = []
+    for value in values:
+        if type(value) is str:
+            stripped.append(value.strip() or None)
+        elif value is None:
+            stripped.append(None)
+        else:
+            return None
     try:
-        "".join(v for v in stripped if v is not None).encode("utf-8")
+        "".join(v for v in stripped if type(v) is str).encode("utf-8")
     except UnicodeEncodeError:
         return None  # the slow path names the value at fault
-    return stripped  # type: ignore[return-value]
+    return stripped
 
 
 def _coerce(f: Field, value: object) -> Scalar:
