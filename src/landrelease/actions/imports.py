@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -17,14 +18,16 @@ from shapely.geometry.base import BaseGeometry
 
 from landrelease.actions.linking import admin_area_of, hazard_of_features, programme_extent
 from landrelease.actions.mapping import parse_map, resolve_mapping
-from landrelease.actions.release import keep_current_after, new_hazard_figures, refresh_ledger
+from landrelease.actions.release import hazard_figures, keep_current_after, refresh_ledger
 from landrelease.domain.attributes import coerce_text_column, coerce_value
 from landrelease.domain.records import Change, NewFeature, Scalar
 from landrelease.domain.schema import GeometryKind, Layer, layer_named
 from landrelease.domain.vocabulary import HazardClass, HazardStatus, ReleaseKind
 from landrelease.errors import ImportAborted, InvalidInput
 from landrelease.formats.read import read_features
-from landrelease.geo.validation import Verdict, check_batch, find_duplicates
+from landrelease.formats.result import RawFeature
+from landrelease.geo.area import geodesic_area
+from landrelease.geo.validation import Checked, Extent, Verdict, check_batch, find_duplicates
 from landrelease.store.protocol import Store
 
 OnInvalid = Literal["reject", "repair"]
@@ -94,16 +97,15 @@ def import_file(
         explicit.setdefault("name", options.name_field)
     mapping = resolve_mapping(layer, read.field_names, explicit)
     say(f"checking {len(read.features)} features")
-    checked = check_batch(
-        [f.geometry for f in read.features],
-        layer.geometry,
-        repair=options.on_invalid == "repair",
-        problems=[f.problem for f in read.features],
-        extent=programme_extent(store) if layer.geometry is not GeometryKind.NONE else None,
-    )
+    extent = programme_extent(store) if layer.geometry is not GeometryKind.NONE else None
     mapped = set(mapping.values())
     unmapped = [c for c in read.field_names if c not in mapped]
-    rows = _attribute_rows(layer, [f.properties for f in read.features], mapping, unmapped, options, path)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # GEOS and numpy release the GIL: the geometry checks run beside the (pure Python) attribute checks.
+        geometry_job = pool.submit(_check_geometries, read.features, layer, options, extent)
+        rows = _attribute_rows(layer, [f.properties for f in read.features], mapping, unmapped, options, path)
+        checked, areas = geometry_job.result()
+    area_of = dict(zip((f.index for f in read.features), areas, strict=True))
     candidates: list[tuple[int, dict[str, Scalar], BaseGeometry | None]] = []
     for raw, verdict, attrs in zip(read.features, checked, rows, strict=True):
         if verdict.verdict is Verdict.REJECTED:
@@ -138,7 +140,7 @@ def import_file(
         before = store.ledger_state()
         if layer.name == "hazards":
             # New hazards have no outcomes yet: their ledger is known now and written with them.
-            figures = new_hazard_figures([g for _, _, g in candidates])
+            figures = hazard_figures([area_of[index] for index, _, _ in candidates])
             features = [NewFeature(a, g, f) for (_, a, g), f in zip(candidates, figures, strict=True)]
             summary.ids = store.add(layer.name, features, change)
             keep_current_after(store, before, len(candidates))
@@ -151,6 +153,23 @@ def import_file(
     summary.imported = len(candidates)
     summary.repaired = sum(1 for c in candidates if c[0] in repaired_indexes)
     return summary
+
+
+def _check_geometries(
+    features: Sequence[RawFeature], layer: Layer, options: ImportOptions, extent: Extent | None
+) -> tuple[list[Checked], list[float]]:
+    """Each feature's geometry verdict and, for hazards, the geodesic area of what would be stored."""
+    checked = check_batch(
+        [f.geometry for f in features],
+        layer.geometry,
+        repair=options.on_invalid == "repair",
+        problems=[f.problem for f in features],
+        extent=extent,
+    )
+    if layer.name != "hazards":
+        return checked, [0.0] * len(checked)
+    kept = np.array([c.geometry if c.verdict is not Verdict.REJECTED else None for c in checked], dtype=object)
+    return checked, geodesic_area(kept).tolist()
 
 
 def _check_options(layer: Layer, options: ImportOptions) -> None:

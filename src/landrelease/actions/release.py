@@ -50,10 +50,13 @@ def refresh_ledger(
 
 def new_hazard_figures(geometries: Sequence[BaseGeometry | None]) -> list[dict[str, Scalar]]:
     """The ledger of hazards about to be created: nothing released yet, so all of it remains."""
-    areas = geodesic_area(np.array(list(geometries), dtype=object))
+    return hazard_figures(geodesic_area(np.array(list(geometries), dtype=object)).tolist())
+
+
+def hazard_figures(areas: Sequence[float]) -> list[dict[str, Scalar]]:
+    """``new_hazard_figures`` from the hazards' geodesic areas, when they are known already."""
     return [
-        {"estimated_m2": a, "cancelled_m2": 0.0, "reduced_m2": 0.0, "cleared_m2": 0.0, "remaining_m2": a}
-        for a in areas.tolist()
+        {"estimated_m2": a, "cancelled_m2": 0.0, "reduced_m2": 0.0, "cleared_m2": 0.0, "remaining_m2": a} for a in areas
     ]
 
 

@@ -25,6 +25,9 @@ from landrelease.geo.area import geodesic_area
 
 Geometries = npt.NDArray[np.object_]
 
+#: A box in degrees: (west, south, east, north).
+Extent = tuple[float, float, float, float]
+
 #: An edge longer than this, and much longer than the polygon's other edges, is a "jump".
 JUMP_METRES = 10_000.0
 JUMP_RATIO = 20.0
@@ -50,7 +53,7 @@ def _fmt_area(m2: float) -> str:
     return f"{m2 / 10_000:,.2f} ha" if m2 >= 1_000 else f"{m2:,.0f} m2"
 
 
-def _coords_problem(geom: BaseGeometry, extent: tuple[float, float, float, float] | None) -> tuple[str, bool] | None:
+def _coords_problem(geom: BaseGeometry, extent: Extent | None) -> tuple[str, bool] | None:
     """A coordinate problem (message, can be repaired by swapping x and y) or None."""
     xy = shapely.get_coordinates(geom)
     if not np.isfinite(xy).all():
@@ -132,7 +135,7 @@ def check_geometry(
     *,
     repair: bool,
     problem: str | None = None,
-    extent: tuple[float, float, float, float] | None = None,
+    extent: Extent | None = None,
 ) -> Checked:
     """Check one geometry for a layer of the given kind; with ``repair``, fix what can be fixed safely."""
     if kind is GeometryKind.NONE:
@@ -264,7 +267,7 @@ def check_batch(
     *,
     repair: bool,
     problems: Sequence[str | None] | None = None,
-    extent: tuple[float, float, float, float] | None = None,
+    extent: Extent | None = None,
 ) -> list[Checked]:
     """``check_geometry`` for each feature of a file, in order.
 
@@ -286,9 +289,7 @@ def check_batch(
     ]
 
 
-def _plainly_fine(
-    geoms: Geometries, kind: GeometryKind, extent: tuple[float, float, float, float] | None
-) -> npt.NDArray[np.bool_]:
+def _plainly_fine(geoms: Geometries, kind: GeometryKind, extent: Extent | None) -> npt.NDArray[np.bool_]:
     """Which geometries pass every check, decided in bulk (False means "look closer", not "bad")."""
     n = len(geoms)
     if kind is GeometryKind.NONE or n == 0:
