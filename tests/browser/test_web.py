@@ -126,7 +126,7 @@ def test_submit_approve_and_the_national_figure_changes(browser: Browser, server
     operator = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
     reviewer = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
     try:
-        # The operator reports a new hazard by submitting a GeoJSON file on the import page.
+        # The operator checks a GeoJSON file on the import page, then submits it as a report.
         page = operator.new_page()
         console = Console(page)
         sign_in(page, server, "operator", then="/import")
@@ -145,9 +145,12 @@ def test_submit_approve_and_the_national_figure_changes(browser: Browser, server
         upload.write_text(json.dumps(report))
         page.select_option("#import-layer", "hazards")
         page.set_input_files("#import-file", str(upload))
+        page.click("#import-check")
+        page.wait_for_selector("body[data-import-checked='true']")
+        expect(page.locator("#import-summary")).to_have_text("1 of 1 features pass the checks; 0 refused, 0 repaired.")
         page.click("#import-submit")
         page.wait_for_selector("body[data-import-done='true']")
-        expect(page.locator("#import-summary")).to_have_text("1 accepted, 0 refused.")
+        expect(page.locator("#import-summary")).to_have_text("1 submitted for review, 0 refused.")
         submitted = page.locator("#import-results td").nth(2).inner_text()
         submission_id = submitted.removeprefix("submitted as ").strip()
         page.screenshot(path=str(ARTIFACTS / "import.png"))

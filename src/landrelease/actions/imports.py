@@ -32,6 +32,8 @@ from landrelease.store.protocol import Store
 
 OnInvalid = Literal["reject", "repair"]
 Progress = Callable[[str], None]
+#: (index in the file, attributes, geometry) of a feature that passed the checks
+Candidate = tuple[int, dict[str, Scalar], BaseGeometry | None]
 
 
 @dataclass(frozen=True)
@@ -82,10 +84,33 @@ class ImportOptions:
     synthetic: bool = False
 
 
+@dataclass
+class ImportPlan:
+    """What an import would write, before anything is written: the features that pass, and the summary."""
+
+    layer: Layer
+    path: Path
+    driver: str
+    summary: ImportSummary
+    #: (index in the file, checked attributes, checked geometry) of each feature that would be written
+    candidates: list[Candidate]
+    #: geodesic area of each hazard's geometry, by index in the file (hazards only)
+    areas: dict[int, float]
+
+
 def import_file(
     store: Store, layer_name: str, path: Path, options: ImportOptions, progress: Progress | None = None
 ) -> ImportSummary:
     """Import ``path`` into ``layer_name``; see the module docstring for what is kept and what is refused."""
+    return write_plan(store, plan_import(store, layer_name, path, options, progress), options, progress)
+
+
+def plan_import(
+    store: Store, layer_name: str, path: Path, options: ImportOptions, progress: Progress | None = None
+) -> ImportPlan:
+    """Read and check ``path`` as ``import_file`` would, writing nothing (the service's "check, then confirm").
+
+    ``ImportAborted`` if ``all_or_nothing`` and anything was rejected."""
     layer = layer_named(layer_name)
     say = progress or (lambda _msg: None)
     _check_options(layer, options)
@@ -106,7 +131,7 @@ def import_file(
         rows = _attribute_rows(layer, [f.properties for f in read.features], mapping, unmapped, options, path)
         checked, areas = geometry_job.result()
     area_of = dict(zip((f.index for f in read.features), areas, strict=True))
-    candidates: list[tuple[int, dict[str, Scalar], BaseGeometry | None]] = []
+    candidates: list[Candidate] = []
     for raw, verdict, attrs in zip(read.features, checked, rows, strict=True):
         if verdict.verdict is Verdict.REJECTED:
             summary.errors.append(Rejection(raw.index, verdict.reason or "rejected"))
@@ -131,16 +156,25 @@ def import_file(
         )
         error.summary = summary
         raise error
-    repaired_indexes = {r.index for r in summary.repairs}
     kept = {c[0] for c in candidates}
     summary.repairs = [r for r in summary.repairs if r.index in kept]
+    return ImportPlan(layer, path, read.driver, summary, candidates, area_of)
+
+
+def write_plan(
+    store: Store, plan: ImportPlan, options: ImportOptions, progress: Progress | None = None
+) -> ImportSummary:
+    """Write what ``plan_import`` found, in one transaction; the summary of the import."""
+    say = progress or (lambda _msg: None)
+    layer, candidates, summary, path = plan.layer, plan.candidates, plan.summary, plan.path
+    repaired_indexes = {r.index for r in summary.repairs}
     if candidates:
         say(f"writing {len(candidates)} features")
-        change = Change(options.author, f"import {path.name} ({read.driver})")
+        change = Change(options.author, f"import {path.name} ({plan.driver})")
         before = store.ledger_state()
         if layer.name == "hazards":
             # New hazards have no outcomes yet: their ledger is known now and written with them.
-            figures = hazard_figures([area_of[index] for index, _, _ in candidates])
+            figures = hazard_figures([plan.areas[index] for index, _, _ in candidates])
             features = [NewFeature(a, g, f) for (_, a, g), f in zip(candidates, figures, strict=True)]
             summary.ids = store.add(layer.name, features, change)
             keep_current_after(store, before, len(candidates))

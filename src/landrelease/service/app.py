@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from landrelease import __version__
 from landrelease.accounts import open_accounts
-from landrelease.service import errors, features, reports, submissions, users
+from landrelease.service import errors, features, imports, reports, submissions, users
 from landrelease.service.auth import PUBLIC_PATHS, SignInRequired, require
 from landrelease.service.context import Role
 from landrelease.service.limits import MAX_BODY_BYTES, BodyLimit, SingleValuedQuery
@@ -65,6 +65,7 @@ def create_app(db: str, *, public_paths: Collection[str] = (), max_body_bytes: i
     app.include_router(users.router)
     app.include_router(reports.router)
     app.include_router(submissions.router)
+    app.include_router(imports.router)
     app.include_router(features.router)
     app.include_router(ogc_router(require(Role.VIEWER)), prefix="/ogc")
     app.include_router(tiles_router(require(Role.VIEWER)), prefix="/tiles")

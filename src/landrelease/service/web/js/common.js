@@ -8,7 +8,7 @@ export class ApiError extends Error {
   }
 }
 
-function toLogin() {
+export function toLogin() {
   const next = encodeURIComponent(location.pathname + location.search);
   location.assign(`/login?next=${next}`);
 }
