@@ -21,6 +21,7 @@ from landrelease.service.limits import MAX_BODY_BYTES, BodyLimit, SingleValuedQu
 from landrelease.service.models import Health
 from landrelease.service.ogc import ogc_router
 from landrelease.service.resources import Resources
+from landrelease.service.throttle import LoginThrottle
 from landrelease.service.tiles import tiles_router
 from landrelease.service.webapp import mount_web
 from landrelease.store import open_store
@@ -53,6 +54,7 @@ def create_app(db: str, *, public_paths: Collection[str] = (), max_body_bytes: i
     app = FastAPI(title="landrelease", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.landrelease = held
     app.state.store = store  # what the OGC API and tile routers read
+    app.state.login_throttle = LoginThrottle()
     errors.install(app)
     app.add_middleware(SignInRequired, public=PUBLIC_PATHS | frozenset(public_paths))
     app.add_middleware(BodyLimit, limit=max_body_bytes)

@@ -14,6 +14,7 @@ from landrelease.service.auth import SESSION_COOKIE, principal_of, require
 from landrelease.service.context import Principal, Role
 from landrelease.service.models import ERRORS, ErrorOut, LoginIn, NewUserOut, UserIn, UserOut
 from landrelease.service.resources import resources
+from landrelease.service.throttle import LoginThrottle
 
 router = APIRouter(prefix="/api", tags=["Users and sessions"], responses=ERRORS)
 
@@ -54,14 +55,28 @@ async def _login_form(request: Request) -> LoginIn:
     operation_id="login",
     summary="Sign in with a name and password: sets the session cookie",
     openapi_extra=_LOGIN_BODY,
-    responses={415: {"model": ErrorOut, "description": "Neither JSON nor a form"}},
+    responses={
+        415: {"model": ErrorOut, "description": "Neither JSON nor a form"},
+        429: {"model": ErrorOut, "description": "Too many failed sign-ins for this name or address: wait"},
+    },
 )
 async def login(request: Request, response: Response) -> UserOut:
     form = await _login_form(request)
     accounts = resources(request).accounts
+    throttle = _throttle(request)
+    keys = (f"name:{form.name.casefold()}", f"address:{request.client.host if request.client else '-'}")
+    wait = throttle.wait(*keys)
+    if wait:
+        raise HTTPException(
+            429,
+            detail=f"too many failed sign-ins: try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     user = await run_in_threadpool(authenticate, accounts, form.name, form.password)
     if user is None:
+        throttle.failed(*keys)
         raise HTTPException(401, detail="wrong name or password")
+    throttle.succeeded(keys[0])
     session, seconds = await run_in_threadpool(open_session, accounts, user)
     response.set_cookie(
         SESSION_COOKIE,
@@ -73,6 +88,12 @@ async def login(request: Request, response: Response) -> UserOut:
         path="/",
     )
     return UserOut(name=user.name, role=user.role, organisation=user.organisation)
+
+
+def _throttle(request: Request) -> LoginThrottle:
+    throttle = request.app.state.login_throttle
+    assert isinstance(throttle, LoginThrottle)
+    return throttle
 
 
 @router.post("/logout", status_code=204, operation_id="logout", summary="End the session")
