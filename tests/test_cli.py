@@ -77,6 +77,25 @@ def test_report_json_contract_and_csv(tmp_path: Path) -> None:
     assert out.splitlines()[0].startswith("key,name,hazards,estimated_m2")
 
 
+def test_report_periods_groupings_and_treaty_tables(tmp_path: Path) -> None:
+    db = str(tmp_path / "p.gpkg")
+    run("--db", db, "init")
+    run("--db", db, "import", "hazards", str(_hazards_file(tmp_path / "h.geojson")))
+    code, out, _ = run("--db", db, "report", "land-release", "--by", "quarter", "--period", "2024-Q3", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["period"] == {"label": "2024-Q3", "start": "2024-07-01", "end": "2024-09-30"}
+    assert data["totals"]["released_before_m2"] == 0 and data["groups"] == []
+    assert data["records"]["hazards"] == ["HZ-000001..HZ-000003"]
+    assert data["data_version"]["records"]["hazards"] == 3
+    code, out, _ = run("--db", db, "report", "article5", "--year", "2024", "--csv")
+    assert code == 0 and out.splitlines()[0].startswith("admin_area,areas_at_start,remaining_at_start_m2")
+    code, out, _ = run("--db", db, "report", "article7", "--year", "2024", "--json")
+    assert code == 0 and [s["name"] for s in json.loads(out)["sections"]] == ["areas", "warnings"]
+    code, _, err = run("--db", db, "report", "land-release", "--period", "spring")
+    assert code == 2 and "--period takes 2024, 2024-Q3" in err and len(err.strip().splitlines()) == 1
+
+
 def test_history_and_status(tmp_path: Path) -> None:
     db = str(tmp_path / "p.gpkg")
     run("--db", db, "init")
@@ -101,9 +120,9 @@ def test_history_and_status(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["import", "hazards", "missing.geojson"], "missing.geojson"),
-        (["import", "minefields", "x.geojson"], "no layer called 'minefields'"),
+        (["import", "stockpiles", "x.geojson"], "no layer called 'stockpiles'"),
         (["import", "hazards", "x.geojson", "--on-invalid", "ignore"], "--on-invalid takes reject or repair"),
-        (["report", "land-release", "--by", "colour"], "--by takes admin, operator or month"),
+        (["report", "land-release", "--by", "colour"], "--by takes admin, operator, month, quarter, year or donor"),
         (["history", "HZ-999999"], "HZ-999999"),
         (["export", "victims", "v.csv"], "personal data"),
     ],

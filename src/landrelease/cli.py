@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,7 +38,10 @@ def init(ctx: typer.Context) -> None:
 
 # --- import -----------------------------------------------------------------------------------------
 
-LAYER_HELP = "hazards, outcomes, finds, accidents, eore, admin-areas, activities, victims or organisations"
+LAYER_HELP = (
+    "hazards, outcomes, finds, accidents, eore, admin-areas, activities, victims, organisations, context, "
+    "minefields or submissions (with --form)"
+)
 
 
 @app.command("import")
@@ -56,7 +57,10 @@ def import_(
     all_or_nothing: Annotated[
         bool, typer.Option("--all-or-nothing", help="Import nothing if any feature is rejected.")
     ] = False,
-    kind: Annotated[str | None, typer.Option(help="Outcomes: cancelled, reduced or cleared.")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="Outcomes: cancelled, reduced or cleared. Context: settlement, road, farmland, school..."),
+    ] = None,
     level: Annotated[int | None, typer.Option(help="Admin areas: their level (1 = first-level unit).")] = None,
     name_field: Annotated[str | None, typer.Option(help="Admin areas: the column holding the name.")] = None,
     field_map: Annotated[
@@ -65,9 +69,19 @@ def import_(
     ] = None,
     source_layer: Annotated[str | None, typer.Option("--layer", help="Which layer of a multi-layer file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    form: Annotated[
+        str | None, typer.Option(help="Submissions: the field form (nts, ts, clearance, eod, eore, accident, qa).")
+    ] = None,
 ) -> None:
     """Import a file into a layer: valid features go in, every rejected one is reported with its reason."""
     from landrelease.actions.imports import ImportOptions, ImportSummary, import_file
+
+    if layer in ("submissions", "minefields"):  # field data: see cli_forms.py
+        if layer == "submissions":
+            cli_forms.import_submissions_command(ctx, file, form, as_json)
+        else:
+            cli_forms.import_minefields_command(ctx, file, as_json)
+        return
 
     options = ImportOptions(
         on_invalid=on_invalid,  # type: ignore[arg-type]  # checked by the action
@@ -131,26 +145,30 @@ def export(
 @friendly
 def report_land_release(
     ctx: typer.Context,
-    by: Annotated[str | None, typer.Option(help="Group by admin, operator or month.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    by: Annotated[str | None, typer.Option(help="Group by admin, operator, month, quarter, year or donor.")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Only land released in 2024, 2024-Q3, 2024-05 or 2023-01-01..2024-06-30.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with the records behind every figure).")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Write the PDF report to this file.")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the PDF: en or uk.")] = "en",
     recompute: Annotated[
         bool, typer.Option("--recompute", help="Compute from the polygons instead of the stored (current) ledger.")
     ] = False,
 ) -> None:
     """Land release: estimated = cancelled + reduced + cleared + remaining, geodesic, no double counting."""
-    from landrelease.actions.release import ensure_current_ledger
-    from landrelease.analysis.land_release import land_release_report
+    from landrelease.actions.reports import land_release, write_pdf
     from landrelease.errors import InvalidInput
 
-    if by not in (None, "admin", "operator", "month"):
-        raise InvalidInput(f"--by takes admin, operator or month, not {by!r}")
-    if as_json and as_csv:
-        raise InvalidInput("choose one of --json and --csv")
+    if sum((as_json, as_csv, pdf is not None)) > 1:
+        raise InvalidInput("choose one of --json, --csv and --pdf")
     with cli_store(ctx) as store:
-        if not recompute:
-            ensure_current_ledger(store)
-        report = land_release_report(store, by, recompute=recompute)  # type: ignore[arg-type]
+        if pdf is not None:
+            pages = write_pdf(store, pdf, by=by, period=period, lang=lang, recompute=recompute)
+            err.print(f"wrote {pdf} ({pages} pages)")
+            return
+        report = land_release(store, by=by, period=period, recompute=recompute)
     if as_json:
         print_json(report.as_dict())
     elif as_csv:
@@ -162,15 +180,9 @@ def report_land_release(
 
 
 def _report_csv(data: dict[str, Any]) -> str:
-    rows = [{"key": "TOTAL", "name": "Total", **data["totals"]}, *data["groups"]]
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(c for c in row if c not in columns)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    from landrelease.reporting.tables import land_release_csv
+
+    return land_release_csv(data)
 
 
 # --- check, history, status -------------------------------------------------------------------------
@@ -373,7 +385,8 @@ def _serve(location: str, host: str, port: int) -> None:
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"warning: listening on {host}, beyond this machine: put it behind HTTPS before real use")
     service = create_app(location)
-    err.print(f"serving {location} on http://{host}:{port} (API documents at /docs); Ctrl-C stops")
+    where = service.state.store.location  # a server's URL without its password
+    err.print(f"serving {where} on http://{host}:{port} (API documents at /docs); Ctrl-C stops")
     uvicorn.run(service, host=host, port=port, log_level="warning")
 
 
@@ -403,4 +416,10 @@ def main() -> None:
 
 
 # Command modules register on the same app; importing them is what adds their commands.
-from landrelease import cli_analysis, cli_forms, cli_risk  # noqa: E402, F401
+from landrelease import (  # noqa: E402, F401
+    cli_analysis,
+    cli_forms,
+    cli_priority,
+    cli_reports,
+    cli_risk,
+)

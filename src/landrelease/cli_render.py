@@ -14,9 +14,12 @@ def _ha(m2: float) -> str:
 
 def render_land_release(console: Console, report: LandReleaseReport) -> None:
     t = report.totals
-    table = Table(title="Land release (hectares; geodesic, WGS84)", title_justify="left")
-    month = report.by == "month"
-    table.add_column("Month" if month else {"admin": "Admin area", "operator": "Operator"}.get(report.by or "", ""))
+    span = f", {report.period.start} to {report.period.end}" if report.period else ""
+    table = Table(title=f"Land release (hectares; geodesic, WGS84{span})", title_justify="left")
+    # By time or donor, groups hold released land only (see analysis/land_release.py).
+    month = report.by in ("month", "quarter", "year", "donor")
+    labels = {"admin": "Admin area", "operator": "Operator", "month": "Month", "quarter": "Quarter", "year": "Year"}
+    table.add_column(labels.get(report.by or "", "Donor" if report.by == "donor" else ""))
     if not month:
         table.add_column("Hazards", justify="right")
         table.add_column("Estimated", justify="right")
@@ -69,8 +72,9 @@ def render_land_release(console: Console, report: LandReleaseReport) -> None:
             style="bold",
         )
     console.print(table)
+    before = f"released before {report.released_before_m2 / 1e6:,.3f} + " if report.period else ""
     console.print(
-        f"Estimated {t.estimated_m2 / 1e6:,.3f} km2 = cancelled {t.cancelled_m2 / 1e6:,.3f} + reduced "
+        f"Estimated {t.estimated_m2 / 1e6:,.3f} km2 = {before}cancelled {t.cancelled_m2 / 1e6:,.3f} + reduced "
         f"{t.reduced_m2 / 1e6:,.3f} + cleared {t.cleared_m2 / 1e6:,.3f} + remaining {t.remaining_m2 / 1e6:,.3f} km2",
         markup=False,
     )

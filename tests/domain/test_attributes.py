@@ -73,8 +73,8 @@ def test_text_fields_keep_any_text(text: str) -> None:
 
 def test_layers_by_cli_name() -> None:
     assert layer_named("admin-areas") is LAYERS["admin_areas"]
-    with pytest.raises(NotFound, match="no layer called 'minefields'"):
-        layer_named("minefields")
+    with pytest.raises(NotFound, match="no layer called 'stockpiles'"):
+        layer_named("stockpiles")
 
 
 def test_personal_fields_are_marked() -> None:

@@ -1,5 +1,5 @@
-"""A small real programme in a GeoPackage, one user per role (and a second operator organisation), and a
-TestClient per user."""
+"""A small real programme in a GeoPackage (or, with ``postgis_programme``, in a PostGIS schema), one user
+per role (and a second operator organisation), and a TestClient per user."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from landrelease.domain.records import Change, NewFeature
 from landrelease.service.app import create_app
 from landrelease.service.context import Role
 from landrelease.store import open_store
+from tests.conftest import PostGISDatabase
 
 SETUP = Change("test setup", "fixture")
 PASSWORD = "correct horse battery"
@@ -58,10 +59,9 @@ USERS = {
 }
 
 
-@pytest.fixture
-def programme(tmp_path: Path) -> Iterator[Programme]:
-    db = str(tmp_path / "programme.gpkg")
-    with open_store(db, create=True) as store:
+def serve_programme(db: str, *, create: bool = True) -> Iterator[Programme]:
+    """Fill the database at ``db`` (made with ``create``) with the small programme and its users, and serve it."""
+    with open_store(db, create=create) as store:
         (hazard,) = store.add(
             "hazards", [NewFeature({"hazard_class": "CHA", "status": "active", "name": "North field"}, HAZARD)], SETUP
         )
@@ -83,3 +83,18 @@ def programme(tmp_path: Path) -> Iterator[Programme]:
     accounts.close()
     with TestClient(create_app(db)) as client:
         yield Programme(db, client, tokens, hazard, accident, victim)
+
+
+@pytest.fixture
+def programme(tmp_path: Path) -> Iterator[Programme]:
+    yield from serve_programme(str(tmp_path / "programme.gpkg"))
+
+
+@pytest.fixture
+def postgis_programme(postgis_database: PostGISDatabase) -> Iterator[Programme]:
+    """The same programme in a PostGIS schema of its own (skipped, or failed under CI, without a server)."""
+    url = postgis_database.fresh_schema()
+    try:
+        yield from serve_programme(url)
+    finally:
+        postgis_database.drop_schema(url)

@@ -192,7 +192,17 @@ def test_queryables_never_list_personal_fields() -> None:
 
 
 def test_victims_and_tables_without_geometry_are_not_collections() -> None:
-    assert set(COLLECTIONS) == {"hazards", "activities", "outcomes", "finds", "accidents", "eore", "admin-areas"}
+    assert set(COLLECTIONS) == {
+        "hazards",
+        "activities",
+        "outcomes",
+        "finds",
+        "accidents",
+        "eore",
+        "admin-areas",
+        "context",
+        "minefields",
+    }
 
 
 # --- over HTTP --------------------------------------------------------------------------------------------

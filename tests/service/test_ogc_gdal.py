@@ -106,7 +106,17 @@ def server(store: Store) -> Iterator[str]:
 
 def test_gdal_lists_the_collections(server: str) -> None:
     names = {str(row[0]) for row in pyogrio.list_layers(server)}
-    assert {"hazards", "outcomes", "finds", "accidents", "eore", "activities", "admin-areas"} == names
+    assert {
+        "hazards",
+        "outcomes",
+        "finds",
+        "accidents",
+        "eore",
+        "activities",
+        "admin-areas",
+        "context",
+        "minefields",
+    } == names
 
 
 def test_gdal_reads_every_hazard_as_stored(server: str, store: Store) -> None:

@@ -3,26 +3,21 @@
 To add a backend, add a factory to ``BACKENDS``: it takes pytest's request and ``tmp_path`` and returns an
 open store, or calls ``pytest.skip`` when its server is not available.
 
-PostGIS: one throwaway database per test session (``landrelease_test_<pid>``, dropped at the end) on the
-server named by ``LANDRELEASE_TEST_PG`` (default: the local cluster, user postgres); each test gets a fresh
-PostgreSQL schema of its own through the URL's ``search_path``. Without a server or PostGIS the backend is
-skipped with the reason, except under CI (``CI`` set), where that is a failure: CI must really run it.
+PostGIS: each test gets a fresh PostgreSQL schema of its own (through the URL's ``search_path``) in the
+session's throwaway database (``postgis_database`` in tests/conftest.py, which says when it skips or fails).
 """
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
 from landrelease.store import Store, open_store
+from tests.conftest import PostGISDatabase
 
-ADMIN_URL = os.environ.get("LANDRELEASE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-_schemas = itertools.count(1)
+__all__ = ["PostGISDatabase"]  # test_postgis.py takes it from here
 
 
 def _geopackage(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
@@ -40,66 +35,6 @@ BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Store]] = {
     "geopackage": _geopackage,
     "postgis": _postgis,
 }
-
-
-class PostGISDatabase:
-    """A throwaway database with PostGIS, handing out empty schemas (``search_path``) one per test."""
-
-    def __init__(self, admin_url: str, name: str) -> None:
-        import psycopg
-
-        self.name = name
-        base, _, _ = admin_url.rpartition("/")
-        self.url = f"{base}/{name}"
-        self._admin = admin_url
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        self._conn = psycopg.connect(self.url, autocommit=True)
-        self._conn.execute("CREATE EXTENSION IF NOT EXISTS postgis SCHEMA public")
-
-    def schema_url(self, schema: str) -> str:
-        return f"{self.url}?options={quote(f'-csearch_path={schema},public')}"
-
-    def fresh_schema(self) -> str:
-        schema = f"contract_{next(_schemas)}"
-        self._conn.execute(f'CREATE SCHEMA "{schema}"')
-        return self.schema_url(schema)
-
-    def drop_schema(self, url: str) -> None:
-        schema = url.rsplit("%3D", 1)[1].split("%2C", 1)[0]
-        self._conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-    def drop(self) -> None:
-        import psycopg
-
-        self._conn.close()
-        with psycopg.connect(self._admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"PostGIS backend not available under CI: {reason}", pytrace=False)
-    pytest.skip(f"PostGIS backend not available: {reason}")
-
-
-@pytest.fixture(scope="session")
-def postgis_database() -> Iterator[PostGISDatabase]:
-    """The session's throwaway PostGIS database (skipped, or failed under CI, when there is none)."""
-    try:
-        import psycopg
-    except ImportError:
-        _unavailable("psycopg is not installed (pip install 'psycopg[binary]')")
-        raise
-    try:
-        database = PostGISDatabase(ADMIN_URL, f"landrelease_test_{os.getpid()}")
-    except psycopg.Error as error:
-        message = " ".join(str(error).split())
-        _unavailable(f"{ADMIN_URL}: {message} (install postgresql-15-postgis-3 and start the cluster)")
-        raise
-    yield database
-    database.drop()
 
 
 @pytest.fixture(params=sorted(BACKENDS))

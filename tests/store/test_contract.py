@@ -64,8 +64,8 @@ def test_ids_are_never_reused_after_retire(store: Store) -> None:
 
 
 def test_unknown_layer_and_record(store: Store) -> None:
-    with pytest.raises(NotFound, match="no layer called 'minefields'"):
-        store.add("minefields", [NewFeature({})], ANNA)
+    with pytest.raises(NotFound, match="no layer called 'stockpiles'"):
+        store.add("stockpiles", [NewFeature({})], ANNA)
     with pytest.raises(NotFound, match="HZ-000099"):
         store.get("HZ-000099")
     with pytest.raises(NotFound, match="HZ-000099"):

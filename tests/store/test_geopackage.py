@@ -406,7 +406,7 @@ def test_fields_added_to_the_schema_appear_in_old_files(path: Path) -> None:
         [hz] = store.add("hazards", [NewFeature({"hazard_class": "SHA", "status": "active", "source_ref": "r1"})], ANNA)
         assert store.get(hz).attributes["source_ref"] == "r1"
         assert store.layer_exists("hazards") and store.layer_exists("admin-areas")
-        assert not store.layer_exists("minefields")
+        assert not store.layer_exists("stockpiles")
 
 
 def test_a_closed_store_says_so(path: Path) -> None:

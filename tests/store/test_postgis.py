@@ -119,11 +119,13 @@ def test_connection_errors_are_one_line_without_the_password(location: str, post
 
 
 def test_a_database_without_our_schema_is_refused_unless_created(url: str) -> None:
+    from landrelease.store.postgis import schema
+
     with pytest.raises(StoreError, match="not a landrelease database") as caught:
         open_store(url)
     assert "\n" not in str(caught.value)
     with open_store(url, create=True) as store:
-        assert store.schema_version() == 1
+        assert store.schema_version() == schema.SCHEMA_VERSION
     with open_store(url) as store:  # and now it opens
         assert store.count("hazards") == 0
 

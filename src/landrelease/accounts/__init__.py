@@ -15,11 +15,19 @@ class Accounts(AccountStore, SubmissionStore, Protocol):
 
 
 def open_accounts(location: str) -> Accounts:
-    """The accounts of the (existing) database at ``location``; their tables are made on first use."""
+    """The accounts of the (existing) database at ``location``: their tables are made on first use in a
+    GeoPackage, and come with the schema (migration 2) on PostGIS."""
     if location.startswith(("postgresql://", "postgres://")):
-        from landrelease.errors import StoreError
+        try:
+            from landrelease.store.postgis.accounts import PostGISAccounts
+        except ImportError as error:  # psycopg is an optional dependency (the ``postgis`` extra)
+            from landrelease.errors import StoreError
 
-        raise StoreError("the PostGIS backend is not available yet; use a GeoPackage file (.gpkg)")
+            raise StoreError(
+                f"the PostGIS backend needs psycopg 3 ({error}); install it with: pip install 'landrelease[postgis]'"
+            ) from None
+
+        return PostGISAccounts.open(location)
     from landrelease.store.geopackage.accounts import GeoPackageAccounts
 
     return GeoPackageAccounts.open(location)

@@ -8,6 +8,7 @@ same file) but are not part of it: nothing here is versioned or exported as a la
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -96,7 +97,8 @@ class AccountStore(Protocol):
 
 
 class SubmissionStore(Protocol):
-    """Submitted reports. Decisions are compare-and-set on the status, so a report is decided once."""
+    """Submitted reports. Decisions are compare-and-set on the status, so a report is decided once; an
+    approval also holds the report (``deciding``) while it writes the record, so that is written once."""
 
     def add_submission(
         self, layer: str, payload: dict[str, Any], organisation: str | None, author: str, status: str
@@ -129,6 +131,11 @@ class SubmissionStore(Protocol):
         record_version: int | None = None,
     ) -> Submission:
         """Move a report from ``expected_status`` to ``status``; ``Conflict`` if it is no longer there."""
+        ...
+
+    def deciding(self, submission_id: str) -> AbstractContextManager[None]:
+        """Hold a report while one decision on it is written (the record, then ``decide``): another
+        ``deciding`` of it meanwhile, in this process or another server's, is a ``Conflict``."""
         ...
 
     def close(self) -> None: ...

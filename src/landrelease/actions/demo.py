@@ -47,6 +47,10 @@ OPERATORS = (
     "Demo EOD Ltd",
 )
 CONTAMINATION = ("AP mines", "AT mines", "mixed mines", "cluster munitions", "UXO")
+#: Who funds the work (reports group released land by donor); assigned in turn, not drawn, so the demo's
+#: other random draws stay as they were.
+DONORS = ("Demo Donor A", "Demo Donor B", "Demo Donor C")
+MARKING = ("warning signs", "fenced and signed", "none")
 
 
 def build_demo(
@@ -118,6 +122,7 @@ def _build(store: Store, rng: np.random.Generator, n: int, say: Progress) -> dic
                 "operator": str(operators[i]),
                 "admin_area": area_ids[area_of[i]],
                 "reported_date": reported[i].isoformat(),
+                "marking": MARKING[i % len(MARKING)],
                 "source": "demo",
                 "synthetic": True,
             },
@@ -131,6 +136,7 @@ def _build(store: Store, rng: np.random.Generator, n: int, say: Progress) -> dic
     activities: list[NewFeature] = []
     outcomes: list[NewFeature] = []
     finds: list[NewFeature] = []
+    find_activity: list[int] = []  # the activity (index) each find was made in
     for i in np.flatnonzero(stage > 0).tolist():
         day = reported[i] + timedelta(days=int(rng.integers(20, 200)))
         shares = _release_shares(rng, int(stage[i]))
@@ -152,6 +158,7 @@ def _build(store: Store, rng: np.random.Generator, n: int, say: Progress) -> dic
                         "status": "completed",
                         "organisation": str(operators[i]),
                         "team": f"Team {int(rng.integers(1, 40))}",
+                        "donor": DONORS[len(activities) % len(DONORS)],
                         "start_date": day.isoformat(),
                         "end_date": end.isoformat(),
                     },
@@ -171,9 +178,19 @@ def _build(store: Store, rng: np.random.Generator, n: int, say: Progress) -> dic
                 )
             )
             if kind != "cancelled":
-                finds.extend(_finds(rng, piece, common, end, classes[i]))
+                found = _finds(rng, piece, common, end, classes[i])
+                finds.extend(found)
+                find_activity.extend([len(activities) - 1] * len(found))
             day = end + timedelta(days=int(rng.integers(10, 120)))
-    store.add("activities", activities, DEMO)
+    activity_ids = store.add("activities", activities, DEMO)
+    # Each outcome is the product of the activity built with it; each find was made in one.
+    outcomes = [
+        NewFeature(dict(o.attributes) | {"activity_id": activity_ids[k]}, o.geometry) for k, o in enumerate(outcomes)
+    ]
+    finds = [
+        NewFeature(dict(f.attributes) | {"activity_id": activity_ids[find_activity[k]]}, f.geometry)
+        for k, f in enumerate(finds)
+    ]
     store.add("outcomes", outcomes, DEMO)
     store.add("finds", finds, DEMO)
 
@@ -187,6 +204,9 @@ def _build(store: Store, rng: np.random.Generator, n: int, say: Progress) -> dic
     )
     eore = _eore(rng, centres)
     store.add("eore", eore, DEMO)
+    say("context: settlements, roads, schools, farmland")
+    context = _context(rng, centres)  # drawn last, so every draw above stays as it was
+    store.add("context", context, DEMO)
     return {
         "admin_areas": len(area_ids),
         "organisations": len(OPERATORS),
@@ -197,6 +217,7 @@ def _build(store: Store, rng: np.random.Generator, n: int, say: Progress) -> dic
         "accidents": len(accidents),
         "victims": len(victims),
         "eore": len(eore),
+        "context": len(context),
     }
 
 
@@ -388,4 +409,37 @@ def _eore(rng: np.random.Generator, centres: Floats) -> list[NewFeature]:
                 shapely.Point(float(c[0]), float(c[1])),
             )
         )
+    return out
+
+
+def _context(rng: np.random.Generator, centres: Floats) -> list[NewFeature]:
+    """Villages near the hazards (people live where the fighting was), a road through them, and schools,
+    health posts, water points, farmland and forest around them: what prioritisation measures against."""
+    n = max(4, len(centres) // 30)
+    villages = centres[rng.integers(0, len(centres), n)] + rng.normal(0, 0.04, (n, 2))
+    villages = villages[np.argsort(villages[:, 0])]
+    out: list[NewFeature] = []
+
+    def add(kind: str, xy: Floats, name: str | None = None, population: int | None = None) -> None:
+        attributes: dict[str, Scalar] = {"kind": kind, "name": name, "population": population, "synthetic": True}
+        out.append(NewFeature(attributes, shapely.Point(float(xy[0]), float(xy[1]))))
+
+    for k, xy in enumerate(villages):
+        add("settlement", xy, f"Demo village {k + 1}", int(rng.lognormal(6.5, 1.0)))
+        if rng.random() < 0.4:
+            add("school", xy + rng.normal(0, 0.002, 2), f"Demo village {k + 1} school")
+        if rng.random() < 0.2:
+            add("health_facility", xy + rng.normal(0, 0.002, 2), f"Demo village {k + 1} health post")
+        if rng.random() < 0.4:
+            add("water_point", xy + rng.normal(0, 0.005, 2))
+        for _ in range(int(rng.integers(3, 9))):
+            add("farmland", xy + rng.normal(0, 0.02, 2))
+        for _ in range(int(rng.integers(0, 4))):
+            add("forest", xy + rng.normal(0, 0.03, 2))
+    # The road joins the villages west to east; it is recorded as a point every 500 m or so.
+    for k in range(len(villages) - 1):
+        a, b = villages[k], villages[k + 1]
+        steps = max(1, int(np.hypot(*((b - a) * [70_000, 111_000])) // 500))
+        for t in np.linspace(0, 1, steps, endpoint=False):
+            add("road", a + t * (b - a))
     return out

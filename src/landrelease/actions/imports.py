@@ -22,7 +22,7 @@ from landrelease.actions.release import hazard_figures, keep_current_after, refr
 from landrelease.domain.attributes import coerce_text_column, coerce_value
 from landrelease.domain.records import Change, NewFeature, Scalar
 from landrelease.domain.schema import GeometryKind, Layer, layer_named
-from landrelease.domain.vocabulary import HazardClass, HazardStatus, ReleaseKind
+from landrelease.domain.vocabulary import ContextKind, HazardClass, HazardStatus, ReleaseKind
 from landrelease.errors import ImportAborted, InvalidInput
 from landrelease.formats.read import read_features
 from landrelease.formats.result import RawFeature
@@ -76,7 +76,7 @@ class ImportOptions:
     all_or_nothing: bool = False
     field_map: str | None = None
     hazard_class: str | None = None
-    kind: str | None = None  # outcomes: cancelled | reduced | cleared
+    kind: str | None = None  # outcomes: cancelled | reduced | cleared; context: settlement | road | ...
     level: int | None = None  # admin areas
     name_field: str | None = None  # admin areas
     source_layer: str | None = None  # a layer inside a GeoPackage or KML
@@ -216,9 +216,12 @@ def _check_options(layer: Layer, options: ImportOptions) -> None:
             raise InvalidInput(f"--class takes {', '.join(c.value for c in HazardClass)}, not {options.hazard_class!r}")
     if layer.name == "outcomes" and options.kind is None:
         raise InvalidInput("outcomes need --kind cancelled|reduced|cleared (how the land was released)")
-    if options.kind is not None:
+    if options.kind is not None and layer.name == "context":
+        if options.kind not in {k.value for k in ContextKind}:
+            raise InvalidInput(f"--kind takes {', '.join(k.value for k in ContextKind)}, not {options.kind!r}")
+    elif options.kind is not None:
         if layer.name != "outcomes":
-            raise InvalidInput("--kind applies to outcomes only")
+            raise InvalidInput("--kind applies to outcomes and context only")
         if options.kind not in {k.value for k in ReleaseKind}:
             raise InvalidInput(f"--kind takes cancelled, reduced or cleared, not {options.kind!r}")
     if (options.level is not None or options.name_field is not None) and layer.name != "admin_areas":
@@ -236,7 +239,7 @@ def _defaults(layer: Layer, options: ImportOptions, path: Path) -> tuple[dict[st
             forced["hazard_class"] = options.hazard_class
         fallback["hazard_class"] = HazardClass.SHA.value
         fallback["status"] = HazardStatus.ACTIVE.value
-    elif layer.name == "outcomes":
+    elif layer.name == "outcomes" or (layer.name == "context" and options.kind is not None):
         forced["kind"] = options.kind
     elif layer.name == "admin_areas" and options.level is not None:
         forced["level"] = options.level

@@ -40,8 +40,9 @@ INITIAL_STATUS = {"hazards": HazardStatus.ACTIVE.value, "activities": ActivitySt
 
 GeoJSON = Mapping[str, Any]
 
-# Approvals in this process run one at a time: a report is written to the national record once even when
-# two reviewers press "approve" together (the status is also compare-and-set in the submission store).
+# Approvals in this process run one at a time; across processes (servers sharing a PostGIS database) the
+# submission store holds the report while it is decided (``deciding``), so a report is written to the
+# national record once even when two reviewers press "approve" together; its status is compare-and-set too.
 _APPROVING = threading.Lock()
 
 
@@ -76,6 +77,32 @@ def submit(
     target_version: int | None = None,
 ) -> Submission:
     """Check a report as the importer would and keep it as *submitted*; ``InvalidReport`` (nothing kept) if not."""
+    payload = prepare(
+        store,
+        layer_name=layer_name,
+        attributes=attributes,
+        geometry=geometry,
+        target_id=target_id,
+        target_version=target_version,
+    )
+    return submissions.add_submission(payload["layer"], payload, organisation, author, ReportStatus.SUBMITTED.value)
+
+
+def prepare(
+    store: Store,
+    *,
+    layer_name: str,
+    attributes: Mapping[str, object],
+    geometry: GeoJSON | None,
+    target_id: str | None = None,
+    target_version: int | None = None,
+    linked_reports: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A report checked at the door, as the payload ``submit`` keeps; ``InvalidReport`` if it is refused.
+
+    ``linked_reports`` names link fields (``accident_id``...) whose record is made by another report still
+    in the queue (a field form's victim and its accident): approval fills them in once that report is.
+    """
     try:
         layer = layer_named(layer_name)
     except NotFound as exc:
@@ -92,8 +119,9 @@ def submit(
     values = dict(attributes)
     if not update and layer.name in INITIAL_STATUS and values.get("status") in (None, ""):
         values["status"] = INITIAL_STATUS[layer.name]
-    checked = _attributes(layer, values, partial=update)
-    _check_links(store, checked)
+    pending = dict(linked_reports or {})
+    checked = _attributes(layer, {**values, **pending}, partial=update)
+    _check_links(store, {k: v for k, v in checked.items() if k not in pending})
     shape = _geometry(store, layer, geometry, required=not update)
     payload: dict[str, Any] = {
         "layer": layer.name,
@@ -102,7 +130,9 @@ def submit(
         "target_id": target_id,
         "target_version": target_version,
     }
-    return submissions.add_submission(layer.name, payload, organisation, author, ReportStatus.SUBMITTED.value)
+    if pending:
+        payload["linked_reports"] = pending
+    return payload
 
 
 def _attributes(layer: Layer, values: Mapping[str, object], *, partial: bool) -> dict[str, Scalar]:
@@ -230,7 +260,7 @@ def approve(
     store: Store, submissions: SubmissionStore, submission_id: str, reviewer: str, decision: Reconcile, reason: str = ""
 ) -> Submission:
     """Write the report into the national record as the reviewer reconciled it, then mark it approved."""
-    with _APPROVING:
+    with _APPROVING, submissions.deciding(submission_id):
         report = submissions.submission(submission_id)
         why = reason.strip() or "approved"
         REPORT_WORKFLOW.check(report.status, ReportStatus.APPROVED.value, why)
@@ -238,6 +268,8 @@ def approve(
         attributes: dict[str, Scalar] = dict(report.payload.get("attributes") or {})
         geojson = report.payload.get("geometry")
         shape = None if geojson is None else geometry_from_geojson(geojson)
+        for name, linked in (report.payload.get("linked_reports") or {}).items():
+            attributes[name] = _record_of(submissions, str(linked), name)
         _check_links(store, attributes)
         change = Change(
             reviewer, f"{report.id} from {report.author} ({report.organisation or 'no organisation'}): {why}"
@@ -262,13 +294,22 @@ def approve(
         )
 
 
+def _record_of(submissions: SubmissionStore, report_id: str, field: str) -> str:
+    """The record an approved report made, for a report that links to it."""
+    linked = submissions.submission(report_id)
+    if linked.status != ReportStatus.APPROVED.value or linked.record_id is None:
+        raise InvalidReport(f"{field} is the record of report {report_id} ({linked.status}): approve that one first")
+    return linked.record_id
+
+
 def reject(submissions: SubmissionStore, submission_id: str, reviewer: str, reason: str) -> Submission:
     """Send a report back with a reason (required): nothing reaches the national record."""
-    report = submissions.submission(submission_id)
-    REPORT_WORKFLOW.check(report.status, ReportStatus.REJECTED.value, reason)
-    return submissions.decide(
-        report.id, ReportStatus.SUBMITTED.value, ReportStatus.REJECTED.value, reviewer, reason.strip()
-    )
+    with submissions.deciding(submission_id):  # not while an approval of it is writing the record
+        report = submissions.submission(submission_id)
+        REPORT_WORKFLOW.check(report.status, ReportStatus.REJECTED.value, reason)
+        return submissions.decide(
+            report.id, ReportStatus.SUBMITTED.value, ReportStatus.REJECTED.value, reviewer, reason.strip()
+        )
 
 
 # --- writing ----------------------------------------------------------------------------------------------

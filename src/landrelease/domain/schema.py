@@ -106,6 +106,7 @@ HAZARDS = Layer(
         _text("operator", "Operator"),
         _text("admin_area", "Admin area id"),
         _date("reported_date", "Date reported"),
+        _text("marking", "Warning measures (e.g. signs, fenced, none): Ottawa Convention Article 7"),
         _real("estimated_m2", "Estimated area (m2)", derived=True),
         _real("cancelled_m2", "Cancelled (m2)", derived=True),
         _real("reduced_m2", "Reduced (m2)", derived=True),
@@ -126,6 +127,7 @@ ACTIVITIES = Layer(
         _text("status", "Status", required=True, choices=_choices(v.ActivityStatus)),
         _text("organisation", "Organisation"),
         _text("team", "Team"),
+        _text("donor", "Donor (who funded the work)"),
         _date("start_date", "Start date"),
         _date("end_date", "End date"),
         *_PROVENANCE,
@@ -205,6 +207,35 @@ VICTIMS = Layer(
     personal=True,
 )
 
+#: How a minefield was laid (CCW Amended Protocol II, Technical Annex: "emplacement method").
+EMPLACEMENT_METHODS = ("hand_laid", "mechanically_laid", "remotely_delivered", "unknown")
+
+#: A minefield record handed over for clearance (CCW Amended Protocol II, Technical Annex), linked to the
+#: confirmed hazard (CHA) it became. The residual-hazard analysis reads ``hazard_id``, ``mines_emplaced``,
+#: ``laid_on``, ``self_destruct_days``, ``self_deactivation`` and ``mine_types``: keep those names.
+MINEFIELDS = Layer(
+    "minefields",
+    "Minefield records (CCW Amended Protocol II)",
+    "MF",
+    GeometryKind.POLYGON,
+    (
+        _text("hazard_id", "Hazard id", required=True),
+        _text("reference_points", 'Reference points (two or more "lat lon", separated by ";")', required=True),
+        _text("dimensions", "Dimensions (e.g. 200 m x 50 m)"),
+        _text("mine_types", "Mine types (models, separated by ;)", required=True),
+        _int("mines_emplaced", "Number of mines emplaced"),
+        _text("emplacement_method", "Emplacement method", choices=EMPLACEMENT_METHODS),
+        _text("fuse_type", "Fuse type (e.g. pressure, tripwire, tilt rod, magnetic)"),
+        _int("self_destruct_days", "Self-destruct period (days)"),
+        Field("self_deactivation", FieldType.BOOLEAN, "Self-deactivating"),
+        _date("laid_on", "Date laid"),
+        _text("laid_time", "Time laid (hh:mm)"),
+        Field("anti_handling", FieldType.BOOLEAN, "Anti-handling devices"),
+        _text("handed_over_by", "Handed over by (party that laid or recorded it)"),
+        *_PROVENANCE,
+    ),
+)
+
 #: EORE beneficiaries are counted by sex and age band (0-9, 10-17, 18-45, 46+).
 AGE_BANDS = ("0_9", "10_17", "18_45", "46_plus")
 BENEFICIARY_FIELDS = tuple(f"{sex}_{band}" for band in AGE_BANDS for sex in ("female", "male"))
@@ -253,9 +284,37 @@ ADMIN_AREAS = Layer(
     ),
 )
 
+#: Places and land use people depend on (settlements, roads, farmland, schools...), imported from gazetteers
+#: or OpenStreetMap extracts; prioritisation measures hazards against them. Points: a line or an area is
+#: imported as its representative point with ``--on-invalid repair``.
+CONTEXT = Layer(
+    "context",
+    "Context: settlements, infrastructure and land use",
+    "CX",
+    GeometryKind.POINT,
+    (
+        _text("kind", "Kind", required=True, choices=_choices(v.ContextKind)),
+        _text("name", "Name"),
+        _int("population", "Population"),
+        *_PROVENANCE,
+    ),
+)
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
-    for layer in (HAZARDS, ACTIVITIES, OUTCOMES, FINDS, ACCIDENTS, VICTIMS, EORE, ORGANISATIONS, ADMIN_AREAS)
+    for layer in (
+        HAZARDS,
+        ACTIVITIES,
+        OUTCOMES,
+        FINDS,
+        ACCIDENTS,
+        VICTIMS,
+        EORE,
+        ORGANISATIONS,
+        ADMIN_AREAS,
+        CONTEXT,
+        MINEFIELDS,
+    )
 }
 
 

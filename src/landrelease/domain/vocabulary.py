@@ -58,6 +58,24 @@ class AccidentClass(StrEnum):
     DEMINING = "demining"
 
 
+class ContextKind(StrEnum):
+    """What a context feature is: the places and land use that make a hazard urgent (prioritisation)."""
+
+    SETTLEMENT = "settlement"
+    ROAD = "road"
+    FARMLAND = "farmland"
+    PASTURE = "pasture"
+    FOREST = "forest"
+    SCHOOL = "school"
+    HEALTH_FACILITY = "health_facility"
+    WATER_POINT = "water_point"
+    BRIDGE = "bridge"
+    MARKET = "market"
+    PLACE_OF_WORSHIP = "place_of_worship"
+    POWER = "power"
+    OTHER = "other"
+
+
 class ReportStatus(StrEnum):
     """A data entry form (an operator's report) on its way into the national record."""
 

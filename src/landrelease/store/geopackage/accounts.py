@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +68,16 @@ CREATE TABLE IF NOT EXISTS lr_submissions (
   record_id TEXT,
   record_version INTEGER
 );
-CREATE INDEX IF NOT EXISTS lr_submissions_organisation ON lr_submissions (organisation, status)
+CREATE INDEX IF NOT EXISTS lr_submissions_organisation ON lr_submissions (organisation, status);
+CREATE TABLE IF NOT EXISTS lr_deciding (
+  id TEXT PRIMARY KEY NOT NULL,
+  since TEXT NOT NULL
+)
 """
-_NAMES = ("lr_users", "lr_tokens", "lr_sessions", "lr_access_log", "lr_submissions")
+_NAMES = ("lr_users", "lr_tokens", "lr_sessions", "lr_access_log", "lr_submissions", "lr_deciding")
+#: A hold on a report older than this was left by a process that died mid-approval: it is taken over.
+DECIDING_EXPIRY = timedelta(minutes=10)
+_BUSY = "{} is being decided by someone else; look again in a moment"
 _SUBMISSION_COLUMNS = (
     "id, layer, payload, organisation, author, status, reason, created_at, decided_at, decided_by, record_id, "
     "record_version"
@@ -113,6 +120,12 @@ def _submission(row: Sequence[Any]) -> Submission:
         record_id=row[10],
         record_version=row[11],
     )
+
+
+def _check_user(conn: sqlite3.Connection, name: str) -> None:
+    """``NotFound`` for credentials of no one (SQLite does not enforce the foreign key here)."""
+    if conn.execute("SELECT 1 FROM lr_users WHERE name = ?", (name,)).fetchone() is None:
+        raise NotFound(f"no user called {name!r}")
 
 
 class GeoPackageAccounts:
@@ -214,6 +227,7 @@ class GeoPackageAccounts:
 
     def add_token(self, name: str, token_hash: str, label: str) -> None:
         with self._transaction() as conn:
+            _check_user(conn, name)
             conn.execute(
                 "INSERT INTO lr_tokens (token_hash, user_name, label, created_at) VALUES (?, ?, ?, ?)",
                 (token_hash, name, label, _now()),
@@ -231,6 +245,7 @@ class GeoPackageAccounts:
     def add_session(self, session_hash: str, name: str, expires_at: datetime) -> None:
         now = _now()
         with self._transaction() as conn:
+            _check_user(conn, name)
             conn.execute("DELETE FROM lr_sessions WHERE expires_at < ?", (now,))  # keep the table small
             conn.execute(
                 "INSERT INTO lr_sessions (session_hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)",
@@ -341,3 +356,21 @@ class GeoPackageAccounts:
                     raise NotFound(f"no submission {submission_id!r}")
                 raise Conflict(f"{submission_id} is already {exists[0]}: someone else decided it")
         return self.submission(submission_id)
+
+    @contextmanager
+    def deciding(self, submission_id: str) -> Iterator[None]:
+        # A row in lr_deciding, not a transaction held open: the approval writes the record through the
+        # store meanwhile, which needs the file's write lock. Other processes on the file see the row too.
+        now = datetime.now(UTC)
+        with self._transaction() as conn:
+            conn.execute(
+                "DELETE FROM lr_deciding WHERE id = ? AND since < ?", (submission_id, _stamp(now - DECIDING_EXPIRY))
+            )
+            if conn.execute("SELECT 1 FROM lr_deciding WHERE id = ?", (submission_id,)).fetchone() is not None:
+                raise Conflict(_BUSY.format(submission_id))
+            conn.execute("INSERT INTO lr_deciding (id, since) VALUES (?, ?)", (submission_id, _stamp(now)))
+        try:
+            yield
+        finally:
+            with self._transaction() as conn:
+                conn.execute("DELETE FROM lr_deciding WHERE id = ?", (submission_id,))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -68,6 +71,50 @@ def connect(url: str, *, create: bool) -> psycopg.Connection[Any]:
             raise store_error(location, error) from None
         raise
     return conn
+
+
+class Connected:
+    """One connection shared safely between threads (calls are serialised), failing with one-line errors.
+
+    What the store and the accounts share: each holds a connection of its own to the same database.
+    """
+
+    location: str
+
+    def __init__(self, conn: psycopg.Connection[Any], location: str) -> None:
+        self._conn: psycopg.Connection[Any] | None = conn
+        self._lock = threading.RLock()
+        self.location = location
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None:
+            raise StoreError(f"the database {self.location} is closed")
+        return self._conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._lock:
+            try:
+                yield self._connection()
+            except psycopg.Error as error:
+                raise store_error(self.location, error) from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        """One write transaction: everything in the block lands, or nothing does."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                with conn.transaction():
+                    yield conn
+            except psycopg.Error as error:
+                raise store_error(self.location, error) from None
 
 
 def _ensure_postgis(conn: psycopg.Connection[Any], location: str, *, create: bool) -> None:

@@ -7,9 +7,7 @@ semantics, checks and messages are the embedded store's: both pass tests/store/t
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -88,20 +86,12 @@ def _utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
-class PostGISStore:
+class PostGISStore(connection.Connected):
     """A national mine action database on a PostgreSQL server with PostGIS.
 
     One connection per store, shared safely between threads (calls are serialised); many processes and
     servers may open the same database: writes lock the rows they change (``SELECT ... FOR UPDATE``).
     """
-
-    location: str
-
-    def __init__(self, conn: Connection, location: str) -> None:
-        """Use ``PostGISStore.open``."""
-        self._conn: Connection | None = conn
-        self._lock = threading.RLock()
-        self.location = location
 
     # --- opening -----------------------------------------------------------------------------------------
 
@@ -109,12 +99,6 @@ class PostGISStore:
     def open(cls, url: str, *, create: bool = False) -> PostGISStore:
         """Open the database at ``url``; with ``create`` make our schema (and PostGIS) in it if absent."""
         return cls(connection.connect(url, create=create), connection.safe_location(url))
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
 
     def __enter__(self) -> PostGISStore:
         return self
@@ -126,32 +110,6 @@ class PostGISStore:
 
     def __repr__(self) -> str:
         return f"PostGISStore({self.location!r})"
-
-    # --- plumbing ------------------------------------------------------------------------------------------
-
-    def _connection(self) -> Connection:
-        if self._conn is None:
-            raise StoreError(f"the database {self.location} is closed")
-        return self._conn
-
-    @contextmanager
-    def _reading(self) -> Iterator[Connection]:
-        with self._lock:
-            try:
-                yield self._connection()
-            except psycopg.Error as error:
-                raise connection.store_error(self.location, error) from None
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        """One write transaction: everything in the block lands, or nothing does."""
-        with self._lock:
-            conn = self._connection()
-            try:
-                with conn.transaction():
-                    yield conn
-            except psycopg.Error as error:
-                raise connection.store_error(self.location, error) from None
 
     # --- the protocol -------------------------------------------------------------------------------------
 
