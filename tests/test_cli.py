@@ -16,6 +16,7 @@ import shapely
 from typer.testing import CliRunner
 
 from landrelease.cli import app
+from tests.conftest import PostGISDatabase
 
 runner = CliRunner()
 
@@ -277,3 +278,23 @@ def test_kill_9_mid_import_leaves_all_or_nothing(tmp_path: Path) -> None:
     assert code == 0
     assert json.loads(out)["totals"]["hazards"] in (0, n)
     assert killed, "the import finished before it could be killed: make the file bigger"
+
+
+def test_the_demo_on_postgis_gives_the_same_figures_as_on_a_geopackage(
+    tmp_path: Path, postgis_database: PostGISDatabase
+) -> None:
+    url = postgis_database.fresh_schema()
+    try:
+        results = []
+        for db in (str(tmp_path / "demo.gpkg"), url):
+            code, out, err = run("--db", db, "demo", "--no-serve", "--hazards", "120", "--json")
+            assert code == 0, err
+            results.append(json.loads(out))
+        gpkg, pg = results
+        assert gpkg["records"] == pg["records"]
+        for key, value in gpkg["report"]["totals"].items():
+            assert pg["report"]["totals"][key] == pytest.approx(value, rel=1e-9, abs=1e-6), key
+        code, _, err = run("--db", url, "demo", "--no-serve", "--hazards", "10")
+        assert code == 2 and "empty database" in err
+    finally:
+        postgis_database.drop_schema(url)

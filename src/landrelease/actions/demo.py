@@ -73,9 +73,17 @@ def build_demo(
 
 
 def _replace_demo_file(location: str) -> None:
-    """An old demo file is replaced; anything else is never overwritten."""
+    """An old demo file is replaced; anything else is never overwritten. A PostGIS database is never
+    emptied (nothing there is ever deleted): the demo goes into an empty one."""
     if location.startswith(("postgresql://", "postgres://")):
-        raise InvalidInput("build the demo in a GeoPackage file; PostGIS demos come with the PostGIS backend")
+        with open_store(location, create=True) as store:
+            held = store.count("hazards")
+        if held:
+            raise InvalidInput(
+                f"the demo is built in an empty database, and this one holds {held} hazards: "
+                "use a new PostGIS database (or schema), or a .gpkg file"
+            )
+        return
     path = Path(location)
     if not path.exists():
         return
