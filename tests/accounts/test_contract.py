@@ -344,3 +344,23 @@ def test_a_report_is_held_by_one_decision_at_a_time(backend: Backend) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_a_draft_or_rejected_report_is_revised_once(accounts: Accounts) -> None:
+    draft = accounts.add_submission("hazards", payload(), "HALO Trust", "olena", "draft")
+    revised = accounts.revise(draft.id, "draft", payload("Поле біля Балаклії"), SUBMITTED)
+    assert revised.status == SUBMITTED and revised.payload == payload("Поле біля Балаклії")
+    assert revised.author == "olena" and revised.created_at == draft.created_at
+    with pytest.raises(Conflict, match="is submitted now, not draft"):
+        accounts.revise(draft.id, "draft", payload(), SUBMITTED)
+    rejected = accounts.decide(draft.id, SUBMITTED, REJECTED, "ivan", "the polygon is the district")
+    back = accounts.revise(rejected.id, REJECTED, payload("corrected"), SUBMITTED)
+    assert back.status == SUBMITTED and back.payload["attributes"]["name"] == "corrected"
+    assert back.reason == "the polygon is the district"  # the last decision stays until the next one
+    with pytest.raises(NotFound):
+        accounts.revise("SB-000099", "draft", payload(), SUBMITTED)
+    # Two editors submitting the same draft at once: one wins.
+    other = accounts.add_submission("hazards", payload(), "HALO Trust", "olena", "draft")
+    outcomes = together(2, lambda _i: accounts.revise(other.id, "draft", payload(), SUBMITTED))
+    assert sum(1 for o in outcomes if isinstance(o, Submission)) == 1
+    assert sum(1 for o in outcomes if isinstance(o, Conflict)) == 1

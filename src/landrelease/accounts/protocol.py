@@ -133,6 +133,12 @@ class SubmissionStore(Protocol):
         """Move a report from ``expected_status`` to ``status``; ``Conflict`` if it is no longer there."""
         ...
 
+    def revise(self, submission_id: str, expected_status: str, payload: dict[str, Any], status: str) -> Submission:
+        """Replace a report's payload and move it from ``expected_status`` to ``status`` (a draft edited, or a
+        rejected report corrected); ``Conflict`` if it is no longer in ``expected_status``. The last
+        decision (``reason``, ``decided_*``) stays until the next one."""
+        ...
+
     def deciding(self, submission_id: str) -> AbstractContextManager[None]:
         """Hold a report while one decision on it is written (the record, then ``decide``): another
         ``deciding`` of it meanwhile, in this process or another server's, is a ``Conflict``."""

@@ -27,7 +27,7 @@ from landrelease.domain.records import Change, Feature, NewFeature, Scalar
 from landrelease.domain.schema import GeometryKind, Layer, layer_named
 from landrelease.domain.vocabulary import ActivityStatus, HazardStatus, ReportStatus
 from landrelease.domain.workflow import REPORT_WORKFLOW, WORKFLOWS
-from landrelease.errors import InvalidInput, NotFound
+from landrelease.errors import Conflict, InvalidInput, NotFound
 from landrelease.geo.validation import Verdict, check_geometry
 from landrelease.store.protocol import KEEP, Keep, Store
 
@@ -75,8 +75,10 @@ def submit(
     organisation: str | None,
     target_id: str | None = None,
     target_version: int | None = None,
+    draft: bool = False,
 ) -> Submission:
-    """Check a report as the importer would and keep it as *submitted*; ``InvalidReport`` (nothing kept) if not."""
+    """Check a report as the importer would and keep it as *submitted* (or as a *draft* its organisation
+    finishes and submits later); ``InvalidReport`` (nothing kept) if not."""
     payload = prepare(
         store,
         layer_name=layer_name,
@@ -85,7 +87,53 @@ def submit(
         target_id=target_id,
         target_version=target_version,
     )
-    return submissions.add_submission(payload["layer"], payload, organisation, author, ReportStatus.SUBMITTED.value)
+    status = ReportStatus.DRAFT if draft else ReportStatus.SUBMITTED
+    return submissions.add_submission(payload["layer"], payload, organisation, author, status.value)
+
+
+#: Reports their organisation may still change: its drafts, and reports a reviewer sent back.
+REVISABLE = (ReportStatus.DRAFT.value, ReportStatus.REJECTED.value)
+
+
+def revise(
+    store: Store,
+    submissions: SubmissionStore,
+    submission_id: str,
+    *,
+    editor: str,
+    organisation: str | None,
+    attributes: Mapping[str, object] | None = None,
+    geometry: GeoJSON | None = None,
+    target_id: str | None = None,
+    target_version: int | None = None,
+    submit_now: bool = False,
+) -> Submission:
+    """Change a draft or a rejected report (its organisation only) and keep it as a draft or submit it.
+
+    ``attributes`` None keeps the report's content as it is (a draft submitted unchanged); otherwise the
+    whole report is replaced and checked at the door again, as when it was first sent.
+    """
+    report = submissions.submission(submission_id)
+    own = report.organisation == organisation if organisation is not None else report.author == editor
+    if not own:
+        raise NotFound(f"no submission {submission_id!r}")  # another organisation's: not revealed
+    if report.status not in REVISABLE:
+        raise Conflict(f"{submission_id} is {report.status}: only a draft or a report sent back can be changed")
+    status = ReportStatus.SUBMITTED.value if submit_now else ReportStatus.DRAFT.value
+    if status != report.status:
+        REPORT_WORKFLOW.check(report.status, status, "revised by its organisation")
+    if attributes is None:
+        payload = dict(report.payload)
+    else:
+        payload = prepare(
+            store,
+            layer_name=report.layer,
+            attributes=attributes,
+            geometry=geometry,
+            target_id=target_id,
+            target_version=target_version,
+        )
+    return submissions.revise(submission_id, report.status, payload, status)
 
 
 def prepare(

@@ -111,6 +111,18 @@ class SubmissionIn(Strict):
     geometry: GeoJSONGeometry | None = None
     target_id: RecordId | None = None
     target_version: Annotated[int, Field(ge=1, le=2**31)] | None = None
+    draft: bool = Field(default=False, description="Keep it as a draft for your organisation to finish and submit")
+
+
+class SubmissionRevision(Strict):
+    """A draft or a sent-back report, corrected (the whole report again), kept as a draft or submitted.
+    Without ``attributes`` the content stays as it is (submit a draft unchanged)."""
+
+    attributes: dict[str, Value] | None = Field(default=None, max_length=200)
+    geometry: GeoJSONGeometry | None = None
+    target_id: RecordId | None = None
+    target_version: Annotated[int, Field(ge=1, le=2**31)] | None = None
+    submit: bool = Field(default=False, description="Submit it for review now (else it stays a draft)")
 
 
 class ApproveNew(Strict):

@@ -26,6 +26,7 @@ from landrelease.service.models import (
     SubmissionIn,
     SubmissionList,
     SubmissionOut,
+    SubmissionRevision,
 )
 from landrelease.service.privacy import log_if_shown, visible
 from landrelease.service.resources import resources
@@ -76,7 +77,9 @@ def _logged(request: Request, principal: Principal, submissions: list[Submission
         log_if_shown(accounts, layer_named(layer_name), principal, ids, purpose)
 
 
-@router.post("", status_code=201, operation_id="submit_report", summary="Submit a report (operators)")
+@router.post(
+    "", status_code=201, operation_id="submit_report", summary="Submit a report, or keep it as a draft (operators)"
+)
 def submit(request: Request, body: SubmissionIn, principal: Operator) -> SubmissionOut:
     res = resources(request)
     created = review.submit(
@@ -89,9 +92,36 @@ def submit(request: Request, body: SubmissionIn, principal: Operator) -> Submiss
         organisation=principal.organisation,
         target_id=body.target_id,
         target_version=body.target_version,
+        draft=body.draft,
     )
     _logged(request, principal, [created], "POST /api/submissions")
     return _out(created, principal)
+
+
+@router.put(
+    "/{submission_id}",
+    operation_id="revise_submission",
+    summary="Correct a draft or a sent-back report (its organisation), keep it as a draft or submit it",
+    responses={409: {"model": ErrorOut, "description": "Not a draft nor sent back (submitted or decided)"}},
+)
+def revise(
+    request: Request, submission_id: SubmissionId, body: SubmissionRevision, principal: Operator
+) -> SubmissionOut:
+    res = resources(request)
+    revised = review.revise(
+        res.store,
+        res.accounts,
+        submission_id,
+        editor=principal.name,
+        organisation=principal.organisation,
+        attributes=body.attributes,
+        geometry=body.geometry,
+        target_id=body.target_id,
+        target_version=body.target_version,
+        submit_now=body.submit,
+    )
+    _logged(request, principal, [revised], f"PUT /api/submissions/{submission_id}")
+    return _out(revised, principal)
 
 
 @router.get("", operation_id="list_submissions", summary="Reports you may see (operators: your organisation's)")

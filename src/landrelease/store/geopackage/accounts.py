@@ -357,6 +357,20 @@ class GeoPackageAccounts:
                 raise Conflict(f"{submission_id} is already {exists[0]}: someone else decided it")
         return self.submission(submission_id)
 
+    def revise(self, submission_id: str, expected_status: str, payload: dict[str, Any], status: str) -> Submission:
+        document = json.dumps(payload, ensure_ascii=False, allow_nan=False)
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE lr_submissions SET payload = ?, status = ? WHERE id = ? AND status = ?",
+                (document, status, submission_id, expected_status),
+            )
+            if cursor.rowcount != 1:
+                exists = conn.execute("SELECT status FROM lr_submissions WHERE id = ?", (submission_id,)).fetchone()
+                if exists is None:
+                    raise NotFound(f"no submission {submission_id!r}")
+                raise Conflict(f"{submission_id} is {exists[0]} now, not {expected_status}: look at it again")
+        return self.submission(submission_id)
+
     @contextmanager
     def deciding(self, submission_id: str) -> Iterator[None]:
         # A row in lr_deciding, not a transaction held open: the approval writes the record through the

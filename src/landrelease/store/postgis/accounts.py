@@ -292,6 +292,24 @@ class PostGISAccounts(connection.Connected):
                 raise Conflict(f"{submission_id} is already {exists[0]}: someone else decided it")
         return _submission(row)
 
+    def revise(self, submission_id: str, expected_status: str, payload: dict[str, Any], status: str) -> Submission:
+        _refuse_nul(status=status)
+        if _has_nul(submission_id):
+            raise NotFound(f"no submission {submission_id!r}")
+        document = json.dumps(payload, ensure_ascii=False, allow_nan=False)
+        with self._transaction() as conn:
+            row = conn.execute(
+                "UPDATE lr_submissions SET payload = %s::json, status = %s WHERE id = %s AND status = %s "
+                f"RETURNING {_SUBMISSION_COLUMNS}",
+                (document, status, submission_id, expected_status),
+            ).fetchone()
+            if row is None:
+                exists = conn.execute("SELECT status FROM lr_submissions WHERE id = %s", (submission_id,)).fetchone()
+                if exists is None:
+                    raise NotFound(f"no submission {submission_id!r}")
+                raise Conflict(f"{submission_id} is {exists[0]} now, not {expected_status}: look at it again")
+        return _submission(row)
+
     @contextmanager
     def deciding(self, submission_id: str) -> Iterator[None]:
         # A session-level advisory lock: never waited for (a second reviewer is told at once, and no thread
