@@ -76,9 +76,19 @@ class AttributeRules:
         given = set().union(*(r.keys() for r in records))
         for name in sorted(given - self.fields.keys() - self.derived):
             raise self._unknown(name, next(i for i, r in enumerate(records) if name in r))
+        # A batch from an import has the same fields in the same order in every record: transpose it at once.
+        first = list(records[0].keys()) if records else []
+        uniform = all(list(r.keys()) == first for r in records)
+        transposed: dict[str, list[Scalar]] = {}
+        if uniform and first:
+            transposed = dict(zip(first, map(list, zip(*(r.values() for r in records), strict=True)), strict=True))
         columns: dict[str, list[Scalar]] = {}
         for name in self.names:
-            column: list[Scalar] = [r.get(name) for r in records] if name in given else [None] * count
+            column: list[Scalar]
+            if uniform:
+                column = transposed.get(name) or [None] * count
+            else:
+                column = [r.get(name) for r in records] if name in given else [None] * count
             if column.count(None) != count:
                 column = self._coerce_column(name, column)
             columns[name] = column
