@@ -46,6 +46,7 @@ def test_train_evaluate_predict(tmp_path: Path) -> None:
     stored = json.loads(model.read_text(encoding="utf-8"))
     assert stored["format"] == "landrelease-risk-model" and stored["version"] == 2
     assert [t["name"] for t in stored["terms"]] == ["roads_dist", "landuse"]
+    assert stored["family"] == stored["about"]["tuning"]["chosen"]["family"]  # picked by leaving groups out
 
     r = runner.invoke(app, ["risk", "evaluate", "--model", str(model), str(cells), "--label", "outcome", "--json"])
     assert r.exit_code == 0, r.output

@@ -50,8 +50,8 @@ def import_(
     ctx: typer.Context,
     layer: Annotated[str, typer.Argument(help=f"Layer to import into: {LAYER_HELP}.")],
     file: Annotated[
-        Path, typer.Argument(help="GeoJSON, GeoPackage, KML/KMZ, zipped Shapefile, CSV, FlatGeobuf, XLSX.")
-    ],
+        Path | None, typer.Argument(help="GeoJSON, GeoPackage, KML/KMZ, zipped Shapefile, CSV, FlatGeobuf, XLSX.")
+    ] = None,
     hazard_class: Annotated[str | None, typer.Option("--class", help="Hazards: SHA or CHA for every feature.")] = None,
     on_invalid: Annotated[str, typer.Option(help="reject (default) or repair invalid geometry.")] = "reject",
     all_or_nothing: Annotated[
@@ -72,16 +72,23 @@ def import_(
     form: Annotated[
         str | None, typer.Option(help="Submissions: the field form (nts, ts, clearance, eod, eore, accident, qa).")
     ] = None,
+    from_central: Annotated[
+        str | None, typer.Option(help="Submissions: pull them from this ODK Central server instead of a FILE.")
+    ] = None,
+    project: Annotated[int | None, typer.Option(help="Submissions from Central: the project number.")] = None,
+    form_id: Annotated[str | None, typer.Option(help="Submissions from Central: the form's id there.")] = None,
 ) -> None:
     """Import a file into a layer: valid features go in, every rejected one is reported with its reason."""
     from landrelease.actions.imports import ImportOptions, ImportSummary, import_file
 
     if layer in ("submissions", "minefields"):  # field data: see cli_forms.py
         if layer == "submissions":
-            cli_forms.import_submissions_command(ctx, file, form, as_json)
+            central = cli_forms.central_form(from_central, project, form_id, file)
+            cli_forms.import_submissions_command(ctx, file, form, as_json, central)
         else:
             cli_forms.import_minefields_command(ctx, file, as_json)
         return
+    file = cli_forms.needs_file(file)
 
     options = ImportOptions(
         on_invalid=on_invalid,  # type: ignore[arg-type]  # checked by the action
@@ -370,10 +377,11 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the JSON API (and later the web map) over the database, in one process."""
-    _serve(settings_of(ctx).db, host, port)
+    settings = settings_of(ctx)
+    _serve(settings.db, host, port, settings.read_db)
 
 
-def _serve(location: str, host: str, port: int) -> None:
+def _serve(location: str, host: str, port: int, read_db: str | None = None) -> None:
     import uvicorn
 
     from landrelease.service.app import create_app
@@ -384,8 +392,10 @@ def _serve(location: str, host: str, port: int) -> None:
         raise InvalidInput(f"--port takes 1 to 65535, not {port}")
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"warning: listening on {host}, beyond this machine: put it behind HTTPS before real use")
-    service = create_app(location)
+    service = create_app(location, read_db=read_db)
     where = service.state.store.location  # a server's URL without its password
+    if read_db:
+        where += f" (reads from {service.state.store.reads_from})"
     err.print(f"serving {where} on http://{host}:{port} (API documents at /docs); Ctrl-C stops")
     uvicorn.run(service, host=host, port=port, log_level="warning")
 
@@ -419,7 +429,9 @@ def main() -> None:
 from landrelease import (  # noqa: E402, F401
     cli_analysis,
     cli_forms,
+    cli_locate,
     cli_priority,
     cli_reports,
     cli_risk,
+    cli_transfer,
 )

@@ -46,6 +46,8 @@ EXIT_INTERNAL = 70
 class Settings:
     db: str
     author: str
+    #: A streaming replica for reads (``--read-db``); writes always go to ``db``.
+    read_db: str | None = None
 
 
 def friendly(fn: F) -> F:
@@ -84,7 +86,8 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 @contextmanager
 def cli_store(ctx: typer.Context, *, create: bool = False) -> Iterator[Store]:
-    store = open_store(settings_of(ctx).db, create=create)
+    settings = settings_of(ctx)
+    store = open_store(settings.db, create=create, read=settings.read_db)
     try:
         yield store
     finally:
@@ -107,6 +110,14 @@ def main_options(
             help="Database: a GeoPackage file or postgresql:// URL. Default $LANDRELEASE_DB or ./landrelease.gpkg.",
         ),
     ] = None,
+    read_db: Annotated[
+        str | None,
+        typer.Option(
+            "--read-db",
+            help="A PostgreSQL streaming replica of --db for reads (reports, listings, maps); writes go to --db. "
+            "Default $LANDRELEASE_READ_DB.",
+        ),
+    ] = None,
     author: Annotated[
         str | None,
         typer.Option("--author", help="Who makes the changes (history). Default $LANDRELEASE_USER or your login."),
@@ -117,7 +128,7 @@ def main_options(
 ) -> None:
     location = db or os.environ.get("LANDRELEASE_DB") or "landrelease.gpkg"
     who = author or os.environ.get("LANDRELEASE_USER") or login_name()
-    ctx.obj = Settings(location, who)
+    ctx.obj = Settings(location, who, read_db or os.environ.get("LANDRELEASE_READ_DB") or None)
 
 
 def login_name() -> str:

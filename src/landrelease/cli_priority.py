@@ -24,6 +24,7 @@ _HEADINGS = {
     "evidence": "Evi-\ndence",
     "area": "Area",
     "land_use": "Land\nuse",
+    "risk": "Risk",
 }
 
 

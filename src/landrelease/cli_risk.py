@@ -11,7 +11,7 @@ import numpy as np
 import typer
 
 from landrelease import __version__
-from landrelease.cli_common import app, err, friendly, out, print_json
+from landrelease.cli_common import app, cli_store, err, friendly, out, print_json, settings_of
 from landrelease.errors import InvalidInput, UnreadableFile
 
 risk_app = typer.Typer(
@@ -21,6 +21,8 @@ risk_app = typer.Typer(
 app.add_typer(risk_app, name="risk")
 
 CELLS_HELP = "CSV of cells: latitude/longitude (or WKT) columns, the label column, covariates."
+#: The columns `risk cells` writes for the label and the group.
+LABEL_COLUMN, GROUP_COLUMN = "mined", "admin_area"
 MAX_GROUP_FOLDS = 30  # more groups than this are dealt into this many folds (each group whole)
 
 
@@ -197,31 +199,114 @@ def evaluate_cmd(
         out.print(f"  {key:<20} {result[key]}")
 
 
+@risk_app.command("cells")
+@friendly
+def cells_cmd(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Argument(help="Where to write the cells (CSV).")],
+    size_m: Annotated[float, typer.Option("--size-m", help="Cell side in metres (equal-area grid).")] = 1000.0,
+    admin_area: Annotated[
+        str | None, typer.Option("--admin-area", help="Only this admin area (id) and the areas inside it.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Grid cells from the database, to train on the programme's own survey history: covariates from its
+    layers (distances to accidents, finds, hazards, context by kind; counts nearby), label column `mined`
+    (1 mines found, 0 cancelled/reduced with nothing found, -1 unknown), group column `admin_area`.
+
+    Then: landrelease risk train CELLS.csv --label mined --group admin_area --model risk.json"""
+    from landrelease.actions.risk_cells import cells_from_store
+    from landrelease.formats.cells import write_cells
+
+    with cli_store(ctx) as store:
+        built = cells_from_store(store, size_m, admin_area)
+    write_cells(out_file, built.table, LABEL_COLUMN, GROUP_COLUMN)
+    table = built.table
+    summary = {
+        "cells": str(out_file),
+        "n_cells": len(table),
+        "size_m": size_m,
+        "mined": int((table.label == 1).sum()),
+        "clean": int((table.label == 0).sum()),
+        "unknown": int((table.label == -1).sum()),
+        "groups": 0 if table.groups is None else len(set(table.groups.tolist())),
+        "covariates": list(table.numeric),
+        "notes": built.notes,
+    }
+    if as_json:
+        print_json(summary)
+        return
+    out.print(
+        f"{summary['n_cells']} cells of {size_m:g} m written to {out_file}: {summary['mined']} mined, "
+        f"{summary['clean']} clean, {summary['unknown']} unknown; {summary['groups']} admin areas; "
+        f"covariates: {', '.join(table.numeric) or 'none'}"
+    )
+    for note in built.notes:
+        err.print(f"note: {note}")
+
+
 @risk_app.command("predict")
 @friendly
 def predict_cmd(
     ctx: typer.Context,
     model_file: Annotated[Path, typer.Option("--model", help="The model file (JSON) from `risk train`.")],
-    out_file: Annotated[Path, typer.Option("--out", help="Where to write: .gpkg (points) or .csv.")],
-    cells_file: Annotated[Path | None, typer.Argument(help=CELLS_HELP)] = None,
+    cells_file: Annotated[
+        Path | None, typer.Argument(help=CELLS_HELP + " Without it, cells are built from the database (--db).")
+    ] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Where to write: .gpkg (points) or .csv.")] = None,
+    store_cells: Annotated[
+        bool,
+        typer.Option("--store", help="Store the cells in the database's risk-cells layer (map, prioritisation)."),
+    ] = False,
     group: Annotated[str | None, typer.Option("--group", help="Column of places, copied to the output.")] = None,
+    size_m: Annotated[float, typer.Option("--size-m", help="Cells built from the database: side in metres.")] = 1000.0,
+    admin_area: Annotated[
+        str | None, typer.Option("--admin-area", help="Cells built from the database: only this admin area.")
+    ] = None,
     top: Annotated[int, typer.Option("--top", min=1, max=10, help="Covariates to name per cell.")] = 3,
 ) -> None:
     """Risk of every cell with the covariates that drive it, for survey planning."""
     from landrelease.analysis.risk.model import explain
     from landrelease.formats.cells import write_risk
 
+    if out_file is None and not store_cells:
+        raise InvalidInput("say where the cells go: --out FILE (.gpkg or .csv), --store (the database), or both")
+    if store_cells and cells_file is not None:
+        raise InvalidInput("--store keeps cells built from the database: leave out the cells file")
+    if out_file is not None and out_file.suffix.lower() not in (".csv", ".gpkg"):
+        raise InvalidInput(f"{out_file.name}: write risk to a .gpkg (GeoPackage) or .csv file")
     model = _load(model_file)
     if cells_file is None:
-        # Building cells from the database (a grid over admin areas, covariates from its layers) is not built yet.
-        raise InvalidInput("give a cells file (CSV): cells are not yet built from the database")
-    cells = _cells(cells_file, None, group)
+        from landrelease.actions.risk_cells import cells_from_store
+
+        with cli_store(ctx) as store:
+            cells = cells_from_store(store, size_m, admin_area).table
+        source = settings_of(ctx).db
+    else:
+        cells = _cells(cells_file, None, group)
+        source = cells_file.name
     missing = [n for n in model.covariates if n not in cells.numeric and n not in cells.categorical]
     if missing:
-        raise InvalidInput(f"{cells_file.name}: no column {missing[0]!r}, which the model needs")
+        raise InvalidInput(
+            f"{source}: no covariate {missing[0]!r}, which the model needs"
+            + (" (the database lacks the layer or context kind it comes from)" if cells_file is None else "")
+        )
     risk = model.probabilities(cells)
-    write_risk(out_file, cells, risk, explain(model, cells, top), top)
+    drivers = explain(model, cells, top)
+    if out_file is not None:
+        write_risk(out_file, cells, risk, drivers, top)
+    stored = ""
+    if store_cells:
+        from landrelease.actions.risk_cells import store_risk
+        from landrelease.domain.records import Change
+
+        change = Change(settings_of(ctx).author, f"risk predict --model {model_file.name}")
+        with cli_store(ctx) as store:
+            result = store_risk(store, cells, risk, drivers, model_file.name, size_m, change)
+        stored = f"stored in the risk-cells layer ({result.added} new, {result.updated} updated"
+        stored += f", {result.cleared} older cells without risk now)" if result.cleared else ")"
+    where = " and ".join(w for w in (f"written to {out_file}" if out_file else "", stored) if w)
     err.print(
-        f"{len(cells)} cells written to {out_file}: risk from {risk.min():.3f} to {risk.max():.3f} "
+        f"{len(cells)} cells {where}: risk from {risk.min():.3f} to {risk.max():.3f} "
         f"(median {float(np.median(risk)):.3f}). It ranks cells for survey; it never releases land."
     )

@@ -43,7 +43,7 @@ def test_a_database_from_before_the_accounts_is_upgraded_on_open(url: str) -> No
     with open_store(url, create=True) as store:
         store.set_derived("hazards", {})
     # As schema 1 left it: the national record only.
-    _sql(url, f"DROP TABLE {', '.join(ACCOUNT_TABLES)} CASCADE")
+    _sql(url, f"DROP TABLE {', '.join(ACCOUNT_TABLES)}, lr_form_instances CASCADE")  # those of schema 2 and 3
     _sql(url, "UPDATE lr_meta SET value = 1 WHERE key = 'schema_version'")
     assert not _tables(url) & set(ACCOUNT_TABLES)
     accounts = open_accounts(url)
@@ -55,7 +55,7 @@ def test_a_database_from_before_the_accounts_is_upgraded_on_open(url: str) -> No
     assert set(ACCOUNT_TABLES) <= _tables(url)
     assert _sql(url, "SELECT value FROM lr_meta WHERE key = 'schema_version'") == [(schema.SCHEMA_VERSION,)]
     with open_store(url) as store:
-        assert store.schema_version() == schema.SCHEMA_VERSION == 2
+        assert store.schema_version() == schema.SCHEMA_VERSION >= 2
 
 
 def test_accounts_need_a_landrelease_database(url: str) -> None:

@@ -104,6 +104,7 @@ def test_hand_computed_ranking(scenario: tuple[Hazards, Context, Records, Record
             "evidence": 15,
             "area": 10,
             "land_use": 0,
+            "risk": 0,  # no risk cells, and its default weight is 0
         },
         abs=0.01,  # the settlement is 1000 m away to within 0.05 % (the distance method's error)
     )
@@ -119,6 +120,7 @@ def test_hand_computed_ranking(scenario: tuple[Hazards, Context, Records, Record
         "evidence": 7.5,
         "area": 10 * AREA_1HA,
         "land_use": 5.0,
+        "risk": 0.0,
     }
     assert second.components == pytest.approx(expected, abs=1e-5)
     assert second.score == pytest.approx(sum(expected.values()), abs=1e-5)

@@ -13,9 +13,9 @@ from landrelease.accounts import Accounts, open_accounts
 from landrelease.actions.field_submissions import import_submissions
 from landrelease.domain.records import Change, NewFeature
 from landrelease.errors import UnreadableFile, UnsafeFile
+from landrelease.fieldforms.instances import open_form_instances
 from landrelease.fieldforms.kinds import KINDS
 from landrelease.store import Store, open_store
-from landrelease.store.geopackage.form_instances import FormInstances
 from tests.fieldforms.exports import Answers, kobo_json, odk_xml
 from tests.fieldforms.test_ingest import ANSWERS, HAZARD, TODAY
 
@@ -64,7 +64,7 @@ def test_each_bad_submission_has_its_own_message_and_the_good_one_goes_in(
     assert summary.skipped[0].reason == "the same instance id is earlier in this export"
     # Only the good submission's reports are in the queue: nothing of a refused one.
     assert len(accounts.submissions()) == len(summary.reports) == 4
-    kept = FormInstances(location)
+    kept = open_form_instances(location)
     try:
         waiting = {s.instance_id: s for s in kept.needing_correction("clearance")}
     finally:
@@ -110,3 +110,37 @@ def test_unreadable_and_unsafe_files(programme: tuple[Store, Accounts, str], tmp
         import_submissions(store, accounts, location, broken, "clearance", "team7", today=TODAY)
     with pytest.raises(UnreadableFile, match="no such file"):
         import_submissions(store, accounts, location, tmp_path / "nope.csv", "clearance", "team7", today=TODAY)
+
+
+def test_the_corrections_command_lists_what_waits_with_its_reason(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from landrelease.cli import app
+
+    db = str(tmp_path / "p.gpkg")
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", db, "init"]).exit_code == 0
+    empty = runner.invoke(app, ["--db", db, "submissions", "corrections"])
+    assert empty.exit_code == 0 and "no submissions waiting for correction" in empty.stderr
+    export = tmp_path / "clearance.json"
+    export.write_bytes(
+        kobo_json(CLEARANCE, [variant(1, activity__hazard_id=""), variant(3, activity__end_date="2031-01-01")])
+    )
+    run = runner.invoke(app, ["--db", db, "import", "submissions", str(export), "--form", "clearance"])
+    assert run.exit_code == 0 and "2 kept for correction" in run.stderr
+
+    listed = runner.invoke(app, ["--db", db, "submissions", "corrections", "--form", "clearance"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [["uuid:bad-1", "clearance"], ["uuid:bad-3", "clearance"]]
+    assert lines[0].endswith("activity: hazard_id is required but not answered")
+    assert lines[1].endswith("activity: end_date 2031-01-01 is in the future")
+    assert "2 submissions waiting for correction" in listed.stderr
+    as_json = json.loads(runner.invoke(app, ["--db", db, "submissions", "corrections", "--json"]).stdout)
+    assert as_json["count"] == 2 and as_json["submissions"][0]["answers"]["values"]["activity/hazard_id"] == ""
+    other = runner.invoke(app, ["--db", db, "submissions", "corrections", "--form", "eore"])
+    assert other.exit_code == 0 and "no eore submissions waiting" in other.stderr
+    bad = runner.invoke(app, ["--db", db, "submissions", "corrections", "--form", "survey"])
+    assert bad.exit_code == 2 and "no form called 'survey'" in bad.stderr
+    nowhere = runner.invoke(app, ["--db", str(tmp_path / "typo.gpkg"), "submissions", "corrections"])
+    assert nowhere.exit_code != 0 and "no database at" in nowhere.stderr

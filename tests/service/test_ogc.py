@@ -202,6 +202,7 @@ def test_victims_and_tables_without_geometry_are_not_collections() -> None:
         "admin-areas",
         "context",
         "minefields",
+        "risk-cells",
     }
 
 

@@ -116,6 +116,7 @@ def test_gdal_lists_the_collections(server: str) -> None:
         "admin-areas",
         "context",
         "minefields",
+        "risk-cells",
     } == names
 
 

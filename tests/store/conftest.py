@@ -31,14 +31,47 @@ def _postgis(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return open_store(url, create=True)
 
 
+class _ReplicaKeepsUp:
+    """The replica is the primary's own file here: always fresh, so every read takes the replica's path."""
+
+    def written(self) -> None:
+        return None
+
+    def fresh(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        return None
+
+
+def _routed(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """Writes through one connection, reads through another (``store.routing``, what ``--read-db`` uses)."""
+    from landrelease.store.routing import RoutedStore
+
+    path = str(tmp_path / "contract.gpkg")
+    primary = open_store(path, create=True)
+    return RoutedStore(primary, open_store(path), _ReplicaKeepsUp())
+
+
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Store]] = {
     "geopackage": _geopackage,
     "postgis": _postgis,
+    "routed": _routed,
 }
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     opened = BACKENDS[request.param](request, tmp_path)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A second fresh database of the same backend as ``store`` (to ``load`` what the first one dumped)."""
+    folder = tmp_path / "second"
+    folder.mkdir()
+    opened = BACKENDS[request.node.callspec.params["store"]](request, folder)
     yield opened
     opened.close()

@@ -7,6 +7,8 @@ Only the protocol is used here, never a backend's own API, so a new backend is t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
@@ -14,10 +16,11 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
-from landrelease.domain.records import Action, Change, NewFeature, Scalar
+from landrelease.domain.records import Action, Change, NewFeature, Scalar, Version
 from landrelease.domain.schema import LAYERS, GeometryKind
 from landrelease.errors import InvalidInput, NotFound
 from landrelease.store import Store
+from landrelease.store.dumps import ServiceDump
 from landrelease.store.protocol import KEEP
 
 ANNA = Change("anna", "national survey 2024", datetime(2024, 5, 1, 9, 30, tzinfo=UTC))
@@ -403,3 +406,114 @@ def test_stale_update_is_refused_and_nothing_is_lost(store: Store) -> None:
         store.update(hid, BOHDAN, {"name": "second editor"}, expected_version=1)
     assert store.get(hid).attributes["name"] == "first editor"
     assert [v.version for v in store.history(hid)] == [1, 2]
+
+
+# --- dump and load (moving a whole database) -------------------------------------------------------------
+
+
+def _fill_for_dump(store: Store) -> dict[str, list[str]]:
+    """Records with several versions, a status change, a retired one, derived figures and a non-spatial layer."""
+    hazards = add_hazards(store, box(30, 50, 30.01, 50.01), box(31, 50, 31.02, 50.02), None)
+    store.update(hazards[0], BOHDAN, {"name": FIELD_NAME}, geometry=box(30, 50, 30.03, 50.03))
+    store.update(
+        hazards[0],
+        Change("olena", "survey closed", datetime(2024, 7, 1, 8, tzinfo=KYIV)),
+        {"status": "closed"},
+        status_change=True,
+    )
+    store.retire(hazards[2], Change("olena", "duplicate", datetime(2024, 8, 1, 12, 0, 0, 123456, tzinfo=UTC)))
+    outcomes = store.add(
+        "outcomes",
+        [NewFeature({"hazard_id": hazards[0], "kind": "cleared", "depth_cm": 12.5}, box(30, 50, 30.001, 50.001))],
+        ANNA,
+    )
+    store.set_derived("hazards", {hazards[0]: {"cleared_m2": 250.5, "remaining_m2": 0.0}}, ledger_synced=3)
+    organisations = store.add(
+        "organisations", [NewFeature({"name": "Олена і партнери", "kind": "operator", "synthetic": True})], ANNA
+    )
+    return {"hazards": hazards, "outcomes": outcomes, "organisations": organisations}
+
+
+def _everything(store: Store, ids: dict[str, list[str]]) -> tuple[object, ...]:
+    histories = {i: store.history(i) for group in ids.values() for i in group}
+    features = {layer: list(store.features(layer)) for layer in LAYERS}
+    return histories, features, store.ledger_state()
+
+
+def test_dump_and_load_move_every_version_retirement_and_figure(store: Store, empty_store: Store) -> None:
+    ids = _fill_for_dump(store)
+    dumps = [store.dump(layer) for layer in LAYERS]
+    assert sum(d.version_count for d in dumps) == 3 + 2 + 1 + 1 + 1
+    written: list[int] = []
+    empty_store.load(dumps, store.ledger_state(), written.append)
+    assert sum(written) == 8
+    assert _everything(empty_store, ids) == _everything(store, ids)
+    versions = empty_store.history(ids["hazards"][0])
+    assert [(v.version, v.action, v.change.author) for v in versions] == [
+        (1, Action.CREATE, "anna"),
+        (2, Action.UPDATE, "bohdan"),
+        (3, Action.STATUS, "olena"),
+    ]
+    assert versions[2].change.at == datetime(2024, 7, 1, 5, tzinfo=UTC)
+    with pytest.raises(NotFound, match=r"HZ-000003 was retired on 2024-08-01 by olena: duplicate"):
+        empty_store.get(ids["hazards"][2])
+    assert empty_store.get(ids["hazards"][0]).attributes["cleared_m2"] == 250.5
+    # The id counter moved too: the retired HZ-000003 is never given again; the record keeps editing normally.
+    assert add_hazards(empty_store, box(0, 0, 1, 1)) == ["HZ-000004"]
+    assert empty_store.update(ids["hazards"][1], BOHDAN, {"name": "moved"}).version == 2
+
+
+def test_load_refuses_a_database_that_holds_records(store: Store, empty_store: Store) -> None:
+    ids = _fill_for_dump(store)
+    [mine] = add_hazards(empty_store, box(0, 0, 1, 1))
+    with pytest.raises(InvalidInput, match="already holds records"):
+        empty_store.load([store.dump(layer) for layer in LAYERS], store.ledger_state())
+    assert [f.id for f in empty_store.features("hazards")] == [mine]
+    with pytest.raises(NotFound):
+        empty_store.history(ids["outcomes"][0])
+
+
+def test_a_failed_load_writes_nothing(store: Store, empty_store: Store) -> None:
+    ids = _fill_for_dump(store)
+    dumps = [store.dump(layer) for layer in LAYERS]
+
+    outcomes = list(LAYERS).index("outcomes")  # after hazards: those are written when the failure comes
+    read = dumps[outcomes].versions
+
+    def broken() -> Iterator[Version]:
+        yield from read
+        raise OSError("the source went away")
+
+    dumps[outcomes] = replace(dumps[outcomes], versions=broken())
+    with pytest.raises(OSError, match="went away"):
+        empty_store.load(dumps, store.ledger_state())
+    assert all(empty_store.count(layer) == 0 for layer in LAYERS)
+    with pytest.raises(NotFound):
+        empty_store.history(ids["hazards"][0])
+    assert empty_store.ledger_state().changes == 0
+    assert add_hazards(empty_store, box(0, 0, 1, 1)) == ["HZ-000001"]  # the counters were not moved either
+
+
+def test_service_records_move_with_the_load(store: Store, empty_store: Store) -> None:
+    ids = _fill_for_dump(store)
+    at = datetime(2024, 5, 1, 9, 30, 0, 250000, tzinfo=UTC)
+    rejected = ("rejected", "dup", at, at + timedelta(days=1), "marta", None, None)
+    approved = ("approved", None, at, at, "marta", ids["hazards"][0], 3)
+    service = ServiceDump(
+        {
+            "lr_users": [("marta", "admin", None, "scrypt$hash", at), ("ops", "operator", "OR-000001", None, at)],
+            "lr_tokens": [("sha256-token", "ops", "tablet", at)],
+            "lr_sessions": [("sha256-session", "marta", at, at + timedelta(hours=8))],
+            "lr_access_log": [(at, "marta", "VC-000002", "follow-up"), (at, "marta", "VC-000001", "follow-up")],
+            "lr_submissions": [
+                (7, "SB-000007", "hazards", '{"attributes":{"name":"Поле"}}', "OR-000001", "ops", *rejected),
+                (9, "SB-000009", "hazards", '{"target_id":"HZ-000001","target_version":2}', None, "ops", *approved),
+            ],
+        }
+    )
+    empty_store.load([store.dump(layer) for layer in LAYERS], store.ledger_state(), None, service)
+    assert empty_store.dump_service() == service
+    assert _everything(empty_store, ids) == _everything(store, ids)
+    # A second load is refused: users (and records) are there now.
+    with pytest.raises(InvalidInput, match="already"):
+        empty_store.load([], store.ledger_state(), None, service)

@@ -6,9 +6,10 @@ report. Records of one submission that link to each other (a victim to its accid
 report, and approval fills in the record id once the report it names is approved.
 
 A submission is all or nothing: every record is checked before any report is kept. One that fails is kept
-whole in ``lr_form_instances`` with status ``needs_correction`` and its reason, and listed in the summary;
-a corrected export with the same instance id is taken in on the next import. An instance id already in
-the queue is a duplicate: re-importing an export adds nothing.
+whole in the instance ledger (``fieldforms.instances``) with status ``needs_correction`` and its reason,
+and listed in the summary (and by ``landrelease submissions corrections``); a corrected export with the
+same instance id is taken in on the next import. An instance id already in the queue is a duplicate:
+re-importing an export adds nothing.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ import shapely.geometry
 from landrelease.accounts.protocol import SubmissionStore
 from landrelease.actions import review
 from landrelease.errors import InvalidInput, NotFound
+from landrelease.fieldforms.instances import NEEDS_CORRECTION, SUBMITTED, SeenInstance, open_form_instances
 from landrelease.fieldforms.kinds import FormKind, form_kind
 from landrelease.fieldforms.records import FormRecord, records_of
 from landrelease.fieldforms.submissions import Instance, read_export
 from landrelease.fieldforms.xlsform import ORGANISATION_FIELDS
-from landrelease.store.geopackage.form_instances import NEEDS_CORRECTION, SUBMITTED, FormInstances, SeenInstance
 from landrelease.store.protocol import Store
 
 _RECORD_ID = re.compile(r"^[A-Z]{2}-\d{6}$")
@@ -82,9 +83,28 @@ def import_submissions(
 ) -> SubmissionsSummary:
     """Put every submission of an export into the review queue; see the module docstring."""
     kind = form_kind(form)
-    instances = read_export(path, [s.name for s in kind.sections if s.repeat])
-    summary = SubmissionsSummary(form=kind.name, file=str(path))
-    ledger = FormInstances(location)
+    instances = read_export(path, repeat_groups(kind))
+    return import_instances(store, submissions, location, instances, kind, str(path), author, today=today)
+
+
+def repeat_groups(kind: FormKind) -> list[str]:
+    return [s.name for s in kind.sections if s.repeat]
+
+
+def import_instances(
+    store: Store,
+    submissions: SubmissionStore,
+    location: str,
+    instances: list[Instance],
+    kind: FormKind,
+    source: str,
+    author: str,
+    *,
+    today: date | None = None,
+) -> SubmissionsSummary:
+    """Put submissions already read (from a file, or pulled from a server) into the review queue."""
+    summary = SubmissionsSummary(form=kind.name, file=source)
+    ledger = open_form_instances(location)
     try:
         seen = ledger.seen([i.instance_id for i in instances if i.instance_id])
         in_this_file: set[str] = set()

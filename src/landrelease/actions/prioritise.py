@@ -9,7 +9,7 @@ import numpy as np
 
 from landrelease.actions.release import ensure_current_ledger
 from landrelease.analysis.ledger import ledger_of
-from landrelease.analysis.prioritisation import Context, Hazards, Ranking, Records, prioritise
+from landrelease.analysis.prioritisation import Context, Hazards, Ranking, Records, RiskCells, prioritise
 from landrelease.analysis.priority_weights import load_config
 from landrelease.domain.records import Scalar
 from landrelease.store.protocol import Store
@@ -36,7 +36,16 @@ def prioritise_store(store: Store, weights: Path | None = None, as_of: date | No
         _records(store, "finds", "found_date"),
         config,
         as_of or date.today(),
+        _risk_cells(store),
     )
+
+
+def _risk_cells(store: Store) -> RiskCells:
+    """The stored risk cells that have a prediction (a cell the latest one did not cover has none)."""
+    _, geoms, cols = store.columns("risk_cells", ["risk"])
+    has = np.array([v is not None for v in cols["risk"]], dtype=bool)
+    risk = np.array([v if v is not None else np.nan for v in cols["risk"]], dtype=np.float64)
+    return RiskCells(np.asarray(geoms, dtype=object)[has], risk[has])
 
 
 def _records(store: Store, layer: str, date_field: str) -> Records:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from landrelease.actions.release import ensure_current_ledger
-from landrelease.analysis.land_release import GROUPINGS, GroupBy, LandReleaseReport, build_report
+from landrelease.analysis.land_release import GROUPINGS, GroupBy, LandReleaseReport, build_report, report_columns
 from landrelease.analysis.periods import Period, parse_period
 from landrelease.analysis.programme import Programme, read_programme
-from landrelease.analysis.treaty import TABLES, TableName, TreatyTable, default_year, treaty_table
+from landrelease.analysis.treaty import TABLES, TableName, TreatyTable, default_year, treaty_columns, treaty_table
 from landrelease.errors import InvalidInput
 from landrelease.store.protocol import Store
 
@@ -21,23 +22,25 @@ def _checked(by: str | None, period: str | None) -> tuple[GroupBy | None, Period
     return by, parse_period(period) if period else None  # type: ignore[return-value]
 
 
-def _programme(store: Store, *, recompute: bool, spatial: bool, geometry: bool = False) -> Programme:
+def _programme(store: Store, *, recompute: bool, **read: Any) -> Programme:
+    """The programme as a report reads it (``read``: ``read_programme``'s keywords, for what it needs)."""
     if not recompute:
         ensure_current_ledger(store)
-    return read_programme(store, recompute=recompute, spatial=spatial, geometry=geometry)
+    return read_programme(store, recompute=recompute, **read)
 
 
 def land_release(
     store: Store, *, by: str | None = None, period: str | None = None, recompute: bool = False
 ) -> LandReleaseReport:
     group_by, span = _checked(by, period)
-    return build_report(_programme(store, recompute=recompute, spatial=group_by == "admin"), group_by, span)
+    read = report_columns(group_by, span)
+    return build_report(_programme(store, recompute=recompute, spatial=group_by == "admin", **read), group_by, span)
 
 
 def treaty(store: Store, table: TableName, year: int | None = None, *, recompute: bool = False) -> TreatyTable:
     if table not in TABLES:
         raise InvalidInput(f"the treaty tables are {', '.join(TABLES)}, not {table!r}")
-    p = _programme(store, recompute=recompute, spatial=True, geometry=table == "article7")
+    p = _programme(store, recompute=recompute, **treaty_columns(table))
     return treaty_table(p, table, year if year is not None else default_year(p))
 
 

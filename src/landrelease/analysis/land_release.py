@@ -13,30 +13,19 @@ its activity's donor), so the groups hold released land only and sum to the rele
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from landrelease.analysis.factors import Factor, distinct, factorise, members
 from landrelease.analysis.periods import Period, period_key
-from landrelease.analysis.programme import (
-    NONE_KEY,
-    HazardFigures,
-    Programme,
-    destroyed,
-    hazard_figures,
-    item_category,
-    outcome_dates,
-    outcome_hazard_index,
-    quantity,
-    read_programme,
-)
-from landrelease.analysis.trace import compact_ids
+from landrelease.analysis.programme import NONE_KEY, HazardFigures, Programme, hazard_figures, read_programme
 from landrelease.domain.ledger import LedgerTotals
+from landrelease.domain.records import Scalar
 from landrelease.domain.schema import BENEFICIARY_FIELDS
 from landrelease.store.protocol import Store
 
@@ -45,6 +34,8 @@ GROUPINGS: tuple[str, ...] = ("admin", "operator", "month", "quarter", "year", "
 HAZARD_GROUPINGS = ("admin", "operator")
 FIGURES = ("estimated_m2", "cancelled_m2", "reduced_m2", "cleared_m2", "remaining_m2")
 RELEASED = ("cancelled_m2", "reduced_m2", "cleared_m2")
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
 
 REMAINING_BASIS = (
     "remaining_m2 is the land still to release at the end of the period: estimated minus every outcome released "
@@ -118,26 +109,27 @@ class LandReleaseReport:
 def land_release_report(
     store: Store, by: GroupBy | None = None, *, recompute: bool = False, period: Period | None = None
 ) -> LandReleaseReport:
-    programme = read_programme(store, recompute=recompute, spatial=by == "admin")
+    programme = read_programme(store, recompute=recompute, spatial=by == "admin", **report_columns(by, period))
     return build_report(programme, by, period)
+
+
+def report_columns(by: GroupBy | None, period: Period | None) -> dict[str, Any]:
+    """What ``build_report`` reads beyond the ledger (``read_programme``'s keywords): at national scale every
+    column read costs time."""
+    hazards = [c for c, needed in (("admin_area", by == "admin"), ("operator", by == "operator")) if needed]
+    if period is not None:
+        hazards.append("reported_date")
+    outcomes = ["release_date", "kind"] + (["activity_id"] if by == "donor" else [])
+    return {"hazard_columns": hazards, "outcome_columns": outcomes, "donors": by == "donor"}
 
 
 def build_report(p: Programme, by: GroupBy | None, period: Period | None = None) -> LandReleaseReport:
     """The report of a programme already read (pure)."""
     hf = hazard_figures(p, period)
     totals = _totals(hf, hf.known)
-    hz = outcome_hazard_index(p)
-    dates = outcome_dates(p)
-    o_in = np.array([period is None or period.holds(d) for d in dates], dtype=bool)
-    f_dates = [str(d)[:10] if d else None for d in p.finds["found_date"]]
-    f_in = np.array([period is None or period.holds(d) for d in f_dates], dtype=bool)
-    e_dates = [str(d)[:10] if d else None for d in p.eore["session_date"]]
-    e_in = np.array([period is None or period.holds(d) for d in e_dates], dtype=bool)
-    undated = {
-        "outcomes": sum(d is None for d in dates),
-        "finds": sum(d is None for d in f_dates),
-        "eore": sum(d is None for d in e_dates),
-    }
+    hz = p.outcome_hazard
+    o_in, f_in, e_in = (_within(day, period) for day in (p.outcome_day, p.find_day, p.eore_day))
+    undated = {"outcomes": p.outcome_day.count(None), "finds": p.find_day.count(None), "eore": p.eore_day.count(None)}
     unlinked = len(p.ledger.unlinked)
     national = _national(p, hf, o_in, f_in, e_in)
     common = {
@@ -149,36 +141,67 @@ def build_report(p: Programme, by: GroupBy | None, period: Period | None = None)
     }
     if by is None:
         return LandReleaseReport(totals, None, [], unlinked, **common)  # type: ignore[arg-type]
-    f_hz = _hazard_index(p, p.finds["hazard_id"])
+    keys: dict[Hashable, int] = {NONE_KEY: 0}
+    none = np.int64(0)
     if by in HAZARD_GROUPINGS:
         column = "admin_area" if by == "admin" else "operator"
-        h_keys = [str(v) if v else NONE_KEY for v in p.hazards[column]]
-        f_keys = [
-            h_keys[h] if h >= 0 else (p.find_admin[i] or NONE_KEY) if by == "admin" and p.find_admin else NONE_KEY
-            for i, h in enumerate(f_hz.tolist())
-        ]
-        if by == "admin":
-            e_keys = [a or NONE_KEY for a in p.eore_admin] if p.eore_admin else [NONE_KEY] * len(p.eore_ids)
+        h_codes = factorise(p.hazards[column]).map(lambda v: str(v) if v else NONE_KEY, keys)
+        if by == "admin" and p.find_admin:
+            f_other = factorise(p.find_admin).map(lambda a: a or NONE_KEY, keys)
         else:
-            e_keys = [str(o) if o else NONE_KEY for o in p.eore["organisation"]]
-        o_prior = np.array([period is not None and (d is None or d < period.start) for d in dates], dtype=bool)
-        groups = _hazard_groups(p, by, hf, h_keys, hz, o_in, o_prior, f_keys, f_in, e_keys, e_in)
+            f_other = np.full(len(p.find_ids), none)
+        f_hz = p.find_hazard
+        f_codes = np.where(f_hz >= 0, h_codes[np.maximum(f_hz, 0)] if len(h_codes) else none, f_other)
+        if by == "admin":
+            e_codes = (
+                factorise(p.eore_admin).map(lambda a: a or NONE_KEY, keys)
+                if p.eore_admin
+                else np.full(len(p.eore_ids), none)
+            )
+        else:
+            e_codes = factorise(p.eore["organisation"]).map(lambda o: str(o) if o else NONE_KEY, keys)
+        o_codes = np.where(hz >= 0, h_codes[np.maximum(hz, 0)] if len(h_codes) else none, none)
+        if period is not None:
+            o_prior = p.outcome_day.where(lambda d: d is None or d < period.start)
+        else:
+            o_prior = np.zeros(len(p.outcome_ids), dtype=bool)
+        names = {k: p.admin_name(k) for k in p.admin_ids} if by == "admin" else {}
+        for k in names:
+            keys.setdefault(k, len(keys))
+        groups = _hazard_groups(p, hf, keys, names, h_codes, o_codes, o_in, o_prior, f_codes, f_in, e_codes, e_in)
     else:
         if by == "donor":
-            o_keys = [p.donors.get(str(a), NONE_KEY) if a else NONE_KEY for a in p.outcomes["activity_id"]]
-            f_keys = [p.donors.get(str(a), NONE_KEY) if a else NONE_KEY for a in p.finds["activity_id"]]
-            e_keys = [NONE_KEY] * len(p.eore_ids)  # sessions record no donor
+            donors = p.donors
+
+            def donor(activity: Scalar) -> str:
+                return donors.get(str(activity), NONE_KEY) if activity else NONE_KEY
+
+            o_codes = factorise(p.outcomes["activity_id"]).map(donor, keys)
+            f_codes = factorise(p.finds["activity_id"]).map(donor, keys)
+            e_codes = np.full(len(p.eore_ids), none)  # sessions record no donor
         else:
-            o_keys = [period_key(d, by) or NONE_KEY for d in dates]
-            f_keys = [period_key(d, by) or NONE_KEY for d in f_dates]
-            e_keys = [period_key(d, by) or NONE_KEY for d in e_dates]
-        groups = _outcome_groups(p, hz, o_keys, o_in, f_keys, f_in, e_keys, e_in)
+            unit = by
+
+            def key(d: str | None) -> str:
+                return period_key(d, unit) or NONE_KEY
+
+            o_codes, f_codes, e_codes = (day.map(key, keys) for day in (p.outcome_day, p.find_day, p.eore_day))
+        groups = _outcome_groups(p, keys, hz, o_codes, o_in, f_codes, f_in, e_codes, e_in)
     return LandReleaseReport(totals, by, groups, unlinked, **common)  # type: ignore[arg-type]
 
 
-def _totals(hf: HazardFigures, mask: npt.NDArray[np.bool_]) -> LedgerTotals:
+def _within(day: Factor[str | None], period: Period | None) -> Bools:
+    if period is None:
+        return np.ones(len(day.codes), dtype=bool)
+    return day.where(period.holds)
+
+
+def _totals(hf: HazardFigures, mask: npt.NDArray[np.bool_] | Ints) -> LedgerTotals:
+    """Sums over the hazards a mask (or ascending positions) selects: the same numbers either way, as numpy
+    sums the same values in the same order."""
+    count = int(np.count_nonzero(mask)) if mask.dtype == np.bool_ else len(mask)
     return LedgerTotals(
-        hazards=int(np.count_nonzero(mask)),
+        hazards=count,
         estimated_m2=float(hf.estimated[mask].sum()),
         cancelled_m2=float(hf.cancelled[mask].sum()),
         reduced_m2=float(hf.reduced[mask].sum()),
@@ -187,31 +210,25 @@ def _totals(hf: HazardFigures, mask: npt.NDArray[np.bool_]) -> LedgerTotals:
     )
 
 
-def _hazard_index(p: Programme, hazard_ids: Sequence[object]) -> npt.NDArray[np.int64]:
-    position = {h: i for i, h in enumerate(p.hazard_ids)}
-    return np.array([position.get(str(h), -1) if h else -1 for h in hazard_ids], dtype=np.int64)
-
-
 def _items_and_eore(
-    p: Programme, f_sel: list[int], e_sel: list[int]
+    p: Programme, f_sel: Ints, e_sel: Ints
 ) -> tuple[dict[str, dict[str, int]], dict[str, int], dict[str, float | int]]:
     """Items found and destroyed by category, and beneficiaries by sex and age band, of some records."""
-    items: dict[str, dict[str, int]] = defaultdict(lambda: {"found": 0, "destroyed": 0})
-    f = p.finds
-    for i in f_sel:
-        q = quantity(f["quantity"][i])
-        entry = items[item_category(f["ordnance_category"][i], f["ordnance_subcategory"][i], f["ordnance_model"][i])]
-        entry["found"] += q
-        if destroyed(f["disposal"][i]):
-            entry["destroyed"] += q
-    eore = {name: 0 for name in BENEFICIARY_FIELDS}
-    indirect = 0
-    for i in e_sel:
-        for name in BENEFICIARY_FIELDS:
-            v = p.eore[name][i]
-            eore[name] += int(v) if isinstance(v, int | float) else 0
-        v = p.eore["indirect_beneficiaries"][i]
-        indirect += int(v) if isinstance(v, int | float) else 0
+    items: dict[str, dict[str, int]] = {}
+    if len(f_sel):
+        finds = p.find_items
+        size = len(finds.category.levels)
+        codes, q = finds.category.codes[f_sel], finds.quantity[f_sel]
+        found = np.zeros(size, dtype=q.dtype)
+        gone = np.zeros(size, dtype=q.dtype)
+        np.add.at(found, codes, q)
+        kept = finds.destroyed[f_sel]
+        np.add.at(gone, codes[kept], q[kept])
+        for c in np.unique(codes).tolist():
+            items[finds.category.levels[c]] = {"found": int(found[c]), "destroyed": int(gone[c])}
+    people = p.beneficiaries if len(e_sel) else {}
+    eore = {name: int(people[name][e_sel].sum()) if people else 0 for name in BENEFICIARY_FIELDS}
+    indirect = int(people["indirect_beneficiaries"][e_sel].sum()) if people else 0
     direct = sum(eore.values())
     eore |= {"sessions": len(e_sel), "direct": direct, "indirect": indirect}
     counts: dict[str, float | int] = {
@@ -223,105 +240,97 @@ def _items_and_eore(
     return dict(sorted(items.items())), eore, counts
 
 
-def _national(
-    p: Programme,
-    hf: HazardFigures,
-    o_in: npt.NDArray[np.bool_],
-    f_in: npt.NDArray[np.bool_],
-    e_in: npt.NDArray[np.bool_],
-) -> Group:
-    f_sel, e_sel = np.flatnonzero(f_in).tolist(), np.flatnonzero(e_in).tolist()
+def _national(p: Programme, hf: HazardFigures, o_in: Bools, f_in: Bools, e_in: Bools) -> Group:
+    f_sel, e_sel = np.flatnonzero(f_in), np.flatnonzero(e_in)
     items, eore, counts = _items_and_eore(p, f_sel, e_sel)
     records = {
-        "hazards": compact_ids(h for h, k in zip(p.hazard_ids, hf.known.tolist(), strict=True) if k),
-        "outcomes": compact_ids(o for o, k in zip(p.outcome_ids, o_in.tolist(), strict=True) if k),
-        "finds": compact_ids(p.find_ids[i] for i in f_sel),
-        "eore": compact_ids(p.eore_ids[i] for i in e_sel),
+        "hazards": p.hazard_list.compact(np.flatnonzero(hf.known)),
+        "outcomes": p.outcome_list.compact(np.flatnonzero(o_in)),
+        "finds": p.find_list.compact(f_sel),
+        "eore": p.eore_list.compact(e_sel),
     }
     return Group("TOTAL", "Total", counts, items, eore, records)
 
 
-def _positions(keys: list[str], mask: npt.NDArray[np.bool_]) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = defaultdict(list)
-    for i, (k, m) in enumerate(zip(keys, mask.tolist(), strict=True)):
-        if m:
-            out[k].append(i)
-    return out
-
-
 def _hazard_groups(
     p: Programme,
-    by: str,
     hf: HazardFigures,
-    h_keys: list[str],
-    o_hz: npt.NDArray[np.int64],
-    o_in: npt.NDArray[np.bool_],
-    o_prior: npt.NDArray[np.bool_],
-    f_keys: list[str],
-    f_in: npt.NDArray[np.bool_],
-    e_keys: list[str],
-    e_in: npt.NDArray[np.bool_],
+    keys: dict[Hashable, int],
+    names: dict[str, str],
+    h_codes: Ints,
+    o_codes: Ints,
+    o_in: Bools,
+    o_prior: Bools,
+    f_codes: Ints,
+    f_in: Bools,
+    e_codes: Ints,
+    e_in: Bools,
 ) -> list[Group]:
-    h_of = _positions(h_keys, hf.known)
-    o_keys = [h_keys[h] if h >= 0 else NONE_KEY for h in o_hz.tolist()]
-    o_of, prior_of = _positions(o_keys, o_in), _positions(o_keys, o_prior & (o_hz >= 0))
-    f_of, e_of = _positions(f_keys, f_in), _positions(e_keys, e_in)
-    names = {k: p.admin_name(k) for k in p.admin_ids} if by == "admin" else {}
-    keys = set(h_of) | set(f_of) | set(e_of) | set(names)
+    size = len(keys)
+    h_of = members(h_codes, hf.known, size)
+    o_of = members(o_codes, o_in, size)
+    prior_of = members(o_codes, o_prior & (p.outcome_hazard >= 0), size)
+    f_of, e_of = members(f_codes, f_in, size), members(e_codes, e_in, size)
     groups = []
     # Every admin area is listed, with zeros where there is no known hazard: that is a figure too.
-    for key in sorted(keys):
-        mask = np.zeros(len(p.hazard_ids), dtype=bool)
-        mask[h_of.get(key, [])] = True
-        figures: dict[str, float | int] = dict(_totals(hf, mask).as_dict())
-        figures["released_before_m2"] = float(hf.before[mask].sum())
-        items, eore, counts = _items_and_eore(p, f_of.get(key, []), e_of.get(key, []))
+    listed = [k for k, c in keys.items() if len(h_of[c]) or len(f_of[c]) or len(e_of[c]) or k in names]
+    for key in sorted(str(k) for k in listed):
+        c = keys[key]
+        figures: dict[str, float | int] = dict(_totals(hf, h_of[c]).as_dict())
+        figures["released_before_m2"] = float(hf.before[h_of[c]].sum())
+        items, eore, counts = _items_and_eore(p, f_of[c], e_of[c])
         records = {
-            "hazards": compact_ids(p.hazard_ids[i] for i in h_of.get(key, [])),
-            "outcomes": compact_ids(p.outcome_ids[i] for i in o_of.get(key, [])),
-            "finds": compact_ids(p.find_ids[i] for i in f_of.get(key, [])),
-            "eore": compact_ids(p.eore_ids[i] for i in e_of.get(key, [])),
+            "hazards": p.hazard_list.compact(h_of[c]),
+            "outcomes": p.outcome_list.compact(o_of[c]),
+            "finds": p.find_list.compact(f_of[c]),
+            "eore": p.eore_list.compact(e_of[c]),
         }
         if o_prior.any():  # the outcomes that make released_before_m2
-            records["outcomes_before"] = compact_ids(p.outcome_ids[i] for i in prior_of.get(key, []))
+            records["outcomes_before"] = p.outcome_list.compact(prior_of[c])
         groups.append(Group(key, names.get(key, key), figures | counts, items, eore, records))
     return groups
 
 
 def _outcome_groups(
     p: Programme,
-    o_hz: npt.NDArray[np.int64],
-    o_keys: list[str],
-    o_in: npt.NDArray[np.bool_],
-    f_keys: list[str],
-    f_in: npt.NDArray[np.bool_],
-    e_keys: list[str],
-    e_in: npt.NDArray[np.bool_],
+    keys: dict[Hashable, int],
+    o_hz: Ints,
+    o_codes: Ints,
+    o_in: Bools,
+    f_codes: Ints,
+    f_in: Bools,
+    e_codes: Ints,
+    e_in: Bools,
 ) -> list[Group]:
-    o_of, f_of, e_of = _positions(o_keys, o_in), _positions(f_keys, f_in), _positions(e_keys, e_in)
-    kinds = [str(k) for k in p.outcomes["kind"]]
-    credits = p.credits.tolist()
+    size = len(keys)
+    o_of, f_of, e_of = members(o_codes, o_in, size), members(f_codes, f_in, size), members(e_codes, e_in, size)
+    linked = o_in & (o_hz >= 0)
+    kind = p.outcome_kind
+    # bincount adds each group's credits one by one in record order, as a loop over the records would.
+    sums = {
+        name: np.bincount(o_codes[m], weights=p.credits[m], minlength=size)
+        for name in RELEASED
+        for m in [linked & kind.where(name.removesuffix("_m2").__eq__)]
+    }
     groups = []
-    for key in sorted(set(o_of) | set(f_of) | set(e_of)):
-        sel = o_of.get(key, [])
-        sums = dict.fromkeys(RELEASED, 0.0)
-        for i in sel:
-            name = f"{kinds[i]}_m2"
-            if name in sums and o_hz[i] >= 0:
-                sums[name] += credits[i]
-        hazards = sorted({p.hazard_ids[o_hz[i]] for i in sel if o_hz[i] >= 0})
+    listed = [k for k, c in keys.items() if len(o_of[c]) or len(f_of[c]) or len(e_of[c])]
+    for key in sorted(str(k) for k in listed):
+        c = keys[key]
+        sel = o_of[c]
+        released = {name: float(sums[name][c]) for name in RELEASED}
+        hazards = distinct(o_hz[sel][o_hz[sel] >= 0])
         figures: dict[str, float | int] = {
             "outcomes": len(sel),
             "hazards": len(hazards),
-            **sums,
-            "released_m2": sum(sums.values()),
+            **released,
+            "released_m2": sum(released.values()),
         }
-        items, eore, counts = _items_and_eore(p, f_of.get(key, []), e_of.get(key, []))
+        items, eore, counts = _items_and_eore(p, f_of[c], e_of[c])
         records = {
-            "hazards": compact_ids(hazards),
-            "outcomes": compact_ids(p.outcome_ids[i] for i in sel),
-            "finds": compact_ids(p.find_ids[i] for i in f_of.get(key, [])),
-            "eore": compact_ids(p.eore_ids[i] for i in e_of.get(key, [])),
+            "hazards": p.hazard_list.compact(hazards),
+            "outcomes": p.outcome_list.compact(sel),
+            "finds": p.find_list.compact(f_of[c]),
+            "eore": p.eore_list.compact(e_of[c]),
         }
         groups.append(Group(key, key, figures | counts, items, eore, records))
     return groups

@@ -8,14 +8,16 @@ inputs (even edits made in QGIS), so whether they are current is always known (`
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from landrelease.domain.ledger import Ledger, compute_ledger
 from landrelease.domain.records import Scalar
+from landrelease.errors import Conflict
 from landrelease.geo.area import geodesic_area
-from landrelease.store.protocol import Store
+from landrelease.store.protocol import Geometries, Store
 
 OUTCOME_COLUMNS = ["hazard_id", "kind", "release_date", "operator"]
 FIGURES = ("estimated_m2", "cancelled_m2", "reduced_m2", "cleared_m2", "remaining_m2")
@@ -55,9 +57,42 @@ def stored_ledger(
 ) -> tuple[Ledger, list[str], dict[str, list[Scalar]]]:
     """The ledger as stored on the records (fast: no geometry is read), with the outcome columns asked for
     (``hazard_id`` is always read: outcomes linked to no hazard are counted). Only meaningful when current."""
-    ids, _, cols = store.columns("hazards", list(FIGURES), geometry=False)
-    wanted = ["hazard_id", *(c for c in outcome_columns if c != "hazard_id"), "released_m2"]
-    o_ids, _, o_cols = store.columns("outcomes", wanted, geometry=False)
+    read = ledger_with_columns(store, (), outcome_columns)
+    return read.ledger, read.outcome_ids, read.outcomes
+
+
+@dataclass(frozen=True)
+class LedgerRead:
+    """The ledger with the hazard and outcome columns read beside it (in the ledger's order)."""
+
+    ledger: Ledger
+    hazards: dict[str, list[Scalar]]
+    hazard_geoms: Geometries
+    outcome_ids: list[str]
+    outcomes: dict[str, list[Scalar]]
+
+
+def ledger_with_columns(
+    store: Store,
+    hazard_columns: Sequence[str],
+    outcome_columns: Sequence[str],
+    *,
+    recompute: bool = False,
+    geometry: bool = False,
+) -> LedgerRead:
+    """The current ledger (stored, or computed from the polygons when stale or with ``recompute``) and the
+    columns asked for. From the stored ledger, each layer is read once, its figures beside its columns."""
+    o_wanted = ["hazard_id", *(c for c in outcome_columns if c != "hazard_id")]
+    if recompute or not store.ledger_state().current:
+        ledger, l_ids, _ = ledger_of(store)
+        h_ids, h_geoms, hazards = store.columns("hazards", list(hazard_columns), geometry=geometry)
+        o_ids, _, outcomes = store.columns("outcomes", o_wanted, geometry=False)
+        if h_ids != ledger.hazard_ids or o_ids != l_ids:  # a concurrent writer between the reads
+            raise Conflict("the database changed while the report was read; run it again")
+        return LedgerRead(ledger, hazards, h_geoms, o_ids, outcomes)
+    h_read = [*FIGURES, *(c for c in hazard_columns if c not in FIGURES)]
+    ids, h_geoms, cols = store.columns("hazards", h_read, geometry=geometry)
+    o_ids, _, o_cols = store.columns("outcomes", [*o_wanted, "released_m2"], geometry=False)
     known = set(ids)
     unlinked = [i for i, h in enumerate(o_cols["hazard_id"]) if h not in known]
     ledger = Ledger(
@@ -70,7 +105,8 @@ def stored_ledger(
         _floats(o_cols.pop("released_m2")),
         unlinked,
     )
-    return ledger, o_ids, o_cols
+    hazards = {c: cols[c] for c in hazard_columns}
+    return LedgerRead(ledger, hazards, h_geoms, o_ids, o_cols)
 
 
 def _floats(values: list[Scalar]) -> npt.NDArray[np.float64]:

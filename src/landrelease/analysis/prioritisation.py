@@ -64,6 +64,17 @@ class Records:
 
 
 @dataclass(frozen=True)
+class RiskCells:
+    """Stored risk cells (``risk predict --store``): centres and predicted risk (0 to 1); empty if none."""
+
+    geometries: Geometries
+    risk: Floats
+
+
+NO_RISK_CELLS = RiskCells(np.empty(0, dtype=object), np.empty(0))
+
+
+@dataclass(frozen=True)
 class Ranked:
     id: str
     name: str | None
@@ -94,6 +105,7 @@ RAW_UNITS = {
     "evidence": "hazard class",
     "area": "remaining m2",
     "land_use": "the most valued land use within the radius (null: none)",
+    "risk": "highest (or mean) predicted risk of the risk cells within the radius (null: none)",
 }
 
 
@@ -165,7 +177,13 @@ class Ranking:
 
 
 def prioritise(
-    hazards: Hazards, context: Context, accidents: Records, finds: Records, config: PriorityConfig, as_of: date
+    hazards: Hazards,
+    context: Context,
+    accidents: Records,
+    finds: Records,
+    config: PriorityConfig,
+    as_of: date,
+    risk_cells: RiskCells = NO_RISK_CELLS,
 ) -> Ranking:
     """Rank the open hazards with land remaining, highest score first (ties by id)."""
     n = len(hazards.ids)
@@ -197,6 +215,13 @@ def prioritise(
     area[known] = np.minimum(np.log1p(remaining[known]) / math.log1p(config.area_full_m2), 1.0)
     values["area"] = area
     raw["area"] = _finite_or_none(remaining, 1)
+    risk = _risk_nearby(n, risk_cells, zones, config)
+    values["risk"] = np.nan_to_num(risk, nan=0.0)
+    raw["risk"] = _finite_or_none(risk, 5)
+    if not len(risk_cells.risk) and config.weights["risk"] > 0:
+        notes.append("no risk cells: the risk criterion is 0 for every hazard (store some with: risk predict --store)")
+    elif len(risk_cells.risk) and config.weights["risk"] == 0:
+        notes.append("risk cells are stored but the risk criterion weighs 0 (set weights.risk in --weights to use it)")
 
     chosen = np.flatnonzero(open_)
     value = np.asarray(np.round(np.column_stack([values[c][chosen] for c in CRITERIA]), DECIMALS), dtype=np.float64)
@@ -274,6 +299,23 @@ def _nearness_values(
         raw[name] = _finite_or_none(d, 1)
     values["land_use"] = best_land
     raw["land_use"] = best_kind
+
+
+def _risk_nearby(n: int, cells: RiskCells, zones: list[nearness.Zone], config: PriorityConfig) -> Floats:
+    """Per hazard, the highest or mean risk of the cells whose centre is within the radius (NaN where none)."""
+    total, count, best = np.zeros(n), np.zeros(n), np.full(n, -np.inf)
+    points = nearness.Points.of(cells.geometries)
+    for zone in zones:
+        chosen, near_m = zone.points_near(points, config.risk.radius_m)
+        h, p = nearness.within(zone, near_m, config.risk.radius_m)
+        hazard, value = zone.hazards[h], cells.risk[chosen[p]]
+        np.add.at(total, hazard, value)
+        np.add.at(count, hazard, 1)
+        np.maximum.at(best, hazard, value)
+    found = count > 0
+    result = np.full(n, np.nan)
+    result[found] = best[found] if config.risk.statistic == "max" else total[found] / count[found]
+    return result
 
 
 def _records_nearby(

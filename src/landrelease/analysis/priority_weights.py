@@ -20,7 +20,9 @@ from landrelease.domain.vocabulary import ContextKind, HazardClass
 from landrelease.errors import InvalidInput, UnreadableFile
 
 #: The criteria, in the order they are shown.
-CRITERIA = ("settlements", "infrastructure", "accidents", "finds", "evidence", "area", "land_use")
+CRITERIA = ("settlements", "infrastructure", "accidents", "finds", "evidence", "area", "land_use", "risk")
+#: How the predicted risk of the cells near a hazard becomes one value.
+RISK_STATISTICS = ("max", "mean")
 DEFAULTS_FILE = "prioritisation.toml"
 #: Tables keyed by a vocabulary (hazard classes, context kinds) rather than by fixed setting names.
 OPEN_TABLES = ("evidence", "land_use.kinds")
@@ -45,6 +47,14 @@ class RecordsNearby:
 
 
 @dataclass(frozen=True)
+class RiskNearby:
+    """The predicted risk of the stored risk cells whose centre is within ``radius_m`` of the hazard."""
+
+    radius_m: float
+    statistic: str  # "max" or "mean"
+
+
+@dataclass(frozen=True)
 class PriorityConfig:
     weights: dict[str, float]
     settlements: Nearness
@@ -55,6 +65,7 @@ class PriorityConfig:
     area_full_m2: float
     land_use_radius_m: float
     land_use: dict[str, float]
+    risk: RiskNearby
     #: Where the settings came from, for messages.
     source: str = "defaults"
 
@@ -159,6 +170,13 @@ def _nearby(source: str, name: str, table: dict[str, Any]) -> RecordsNearby:
     )
 
 
+def _statistic(source: str, table: dict[str, Any]) -> str:
+    value = table["statistic"]
+    if value not in RISK_STATISTICS:
+        raise InvalidInput(f"{source}: risk.statistic must be one of {', '.join(RISK_STATISTICS)}, not {value!r}")
+    return str(value)
+
+
 def _config(s: dict[str, Any], source: str) -> PriorityConfig:
     weights = {c: _number(source, f"weights.{c}", s["weights"][c]) for c in CRITERIA}
     full = _number(source, "area.full_m2", s["area"]["full_m2"])
@@ -180,5 +198,6 @@ def _config(s: dict[str, Any], source: str) -> PriorityConfig:
         area_full_m2=full,
         land_use_radius_m=_number(source, "land_use.radius_m", s["land_use"]["radius_m"]),
         land_use=_values(source, "land_use.kinds", s["land_use"]["kinds"], [k.value for k in ContextKind], "kind"),
+        risk=RiskNearby(_number(source, "risk.radius_m", s["risk"]["radius_m"]), _statistic(source, s["risk"])),
         source=source,
     )

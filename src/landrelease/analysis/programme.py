@@ -10,25 +10,29 @@ before any period (the land is released; when is unknown) and are counted in ``u
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 
-from landrelease.analysis.ledger import current_ledger
+from landrelease.analysis.factors import Factor, factorise
+from landrelease.analysis.ledger import ledger_with_columns
 from landrelease.analysis.periods import Period
+from landrelease.analysis.trace import IdList
 from landrelease.domain.ledger import Ledger
 from landrelease.domain.ordnance import by_model
 from landrelease.domain.records import Scalar
 from landrelease.domain.schema import LAYERS
 from landrelease.domain.vocabulary import ReleaseKind
-from landrelease.errors import Conflict
 from landrelease.store.protocol import Geometries, Store
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
 NONE_KEY = "(none)"
 HAZARD_COLUMNS = (
     "name",
@@ -100,12 +104,18 @@ class Programme:
     admin_geoms: Geometries | None = None
 
     def admin_name(self, key: str, lang: str = "uk") -> str:
-        try:
-            i = self.admin_ids.index(key)
-        except ValueError:
+        i = self._admin_position.get(key)
+        if i is None:
             return key
         en = self.admin["name_en"][i]
         return str(en if lang == "en" and en else self.admin["name"][i] or key)
+
+    @functools.cached_property
+    def _admin_position(self) -> dict[str, int]:
+        position: dict[str, int] = {}
+        for i, a in enumerate(self.admin_ids):
+            position.setdefault(a, i)  # the first, as list.index would find
+        return position
 
     @property
     def synthetic(self) -> bool:
@@ -113,25 +123,124 @@ class Programme:
         flags = self.hazards["synthetic"]
         return bool(flags) and all(bool(f) for f in flags)
 
+    # Derived columns, computed once per programme: reports group and select with numpy on these.
+
+    @functools.cached_property
+    def hazard_position(self) -> dict[str, int]:
+        return {h: i for i, h in enumerate(self.hazard_ids)}
+
+    @functools.cached_property
+    def outcome_hazard(self) -> Ints:
+        """Each outcome's hazard (index into ``hazard_ids``), -1 when it names none the ledger knows."""
+        return self.hazard_index(self.outcomes["hazard_id"])
+
+    @functools.cached_property
+    def find_hazard(self) -> Ints:
+        return self.hazard_index(self.finds["hazard_id"])
+
+    def hazard_index(self, hazard_ids: Sequence[Scalar]) -> Ints:
+        """Where each of ``hazard_ids`` is in ``hazard_ids`` of the programme (-1: none, or not a hazard)."""
+        found = self.hazard_list.positions_of(hazard_ids)
+        if found is not None:
+            return found
+        position = self.hazard_position
+        return np.fromiter(
+            (position.get(str(h), -1) if h else -1 for h in hazard_ids), dtype=np.int64, count=len(hazard_ids)
+        )
+
+    @functools.cached_property
+    def outcome_day(self) -> Factor[str | None]:
+        return _days(self.outcomes["release_date"])
+
+    @functools.cached_property
+    def find_day(self) -> Factor[str | None]:
+        return _days(self.finds["found_date"])
+
+    @functools.cached_property
+    def eore_day(self) -> Factor[str | None]:
+        return _days(self.eore["session_date"])
+
+    @functools.cached_property
+    def reported_day(self) -> Factor[str | None]:
+        return _days(self.hazards["reported_date"])
+
+    @functools.cached_property
+    def outcome_kind(self) -> Factor[str]:
+        return factorise(self.outcomes["kind"]).relabel(str)
+
+    @functools.cached_property
+    def hazard_list(self) -> IdList:
+        return IdList(self.hazard_ids)
+
+    @functools.cached_property
+    def outcome_list(self) -> IdList:
+        return IdList(self.outcome_ids)
+
+    @functools.cached_property
+    def find_list(self) -> IdList:
+        return IdList(self.find_ids)
+
+    @functools.cached_property
+    def eore_list(self) -> IdList:
+        return IdList(self.eore_ids)
+
+    @functools.cached_property
+    def find_items(self) -> FindItems:
+        f = self.finds
+        columns = zip(f["ordnance_category"], f["ordnance_subcategory"], f["ordnance_model"], strict=True)
+        category = factorise([item_category(c, s, m) for c, s, m in columns])
+        counts = [quantity(q) for q in f["quantity"]]
+        big = bool(counts) and max(counts) >= 2**62  # Python ints then, as quantity() gives
+        q = np.array(counts, dtype=object if big else np.int64)
+        return FindItems(category, q, np.array([destroyed(d) for d in f["disposal"]], dtype=bool))
+
+    @functools.cached_property
+    def beneficiaries(self) -> dict[str, Ints]:
+        """Each session's people per beneficiary field and ``indirect_beneficiaries`` (0 where not a number)."""
+        return {
+            name: np.array([int(v) if isinstance(v, int | float) else 0 for v in self.eore[name]], dtype=np.int64)
+            for name in (*_beneficiary_fields(), "indirect_beneficiaries")
+        }
+
+
+@dataclass(frozen=True)
+class FindItems:
+    """Each find's item category (``item_category``), quantity (``quantity``) and whether it was destroyed."""
+
+    category: Factor[str]
+    quantity: npt.NDArray[Any]
+    destroyed: Bools
+
+
+def _days(values: Sequence[Scalar]) -> Factor[str | None]:
+    """Dates as ``yyyy-mm-dd`` (None where there is none), worked out once per distinct stored value."""
+    return factorise(values).relabel(lambda d: str(d)[:10] if d else None)
+
 
 def read_programme(
-    store: Store, *, recompute: bool = False, spatial: bool = False, geometry: bool = False
+    store: Store,
+    *,
+    recompute: bool = False,
+    spatial: bool = False,
+    geometry: bool = False,
+    hazard_columns: Sequence[str] = HAZARD_COLUMNS,
+    outcome_columns: Sequence[str] = OUTCOME_COLUMNS,
+    donors: bool = True,
 ) -> Programme:
     """Read what reports need. ``spatial`` places finds and sessions in admin areas by location;
-    ``geometry`` keeps the hazard and admin polygons (for the map)."""
+    ``geometry`` keeps the hazard and admin polygons (for the map). A report that needs fewer hazard or
+    outcome columns (or no donors) names them: at national scale every column costs a read."""
     state = store.ledger_state()
-    ledger, l_ids, _ = current_ledger(store, recompute=recompute)
-    h_ids, h_geoms, hazards = store.columns("hazards", list(HAZARD_COLUMNS), geometry=geometry)
-    if h_ids != ledger.hazard_ids:  # both are read in creation order; a concurrent writer could differ
-        raise Conflict("the database changed while the report was read; run it again")
-    o_ids, _, outcomes = store.columns("outcomes", list(OUTCOME_COLUMNS), geometry=False)
-    if o_ids != l_ids:
-        raise Conflict("the database changed while the report was read; run it again")
+    read = ledger_with_columns(store, hazard_columns, outcome_columns, recompute=recompute, geometry=geometry)
+    ledger, h_ids, h_geoms, hazards = read.ledger, read.ledger.hazard_ids, read.hazard_geoms, read.hazards
+    o_ids, outcomes = read.outcome_ids, read.outcomes
     f_ids, f_geoms, finds = store.columns("finds", list(FIND_COLUMNS), geometry=spatial)
     eore_columns = ["session_date", "organisation", *_beneficiary_fields(), "indirect_beneficiaries"]
     e_ids, e_geoms, eore = store.columns("eore", eore_columns, geometry=spatial)
-    a_ids, _, acts = store.columns("activities", ["donor"], geometry=False)
-    donors = {i: str(d) for i, d in zip(a_ids, acts["donor"], strict=True) if d}
+    donor_of: dict[str, str] = {}
+    if donors:
+        a_ids, _, acts = store.columns("activities", ["donor"], geometry=False)
+        donor_of = {i: str(d) for i, d in zip(a_ids, acts["donor"], strict=True) if d}
     ad_ids, ad_geoms, admin = store.columns("admin_areas", ["name", "name_en", "level"], geometry=spatial or geometry)
     version = DataVersion(
         ledger_changes=state.changes,
@@ -152,7 +261,7 @@ def read_programme(
         finds,
         e_ids,
         eore,
-        donors,
+        donor_of,
         ad_ids,
         admin,
         version,
@@ -206,12 +315,11 @@ class HazardFigures:
 
 
 def outcome_hazard_index(p: Programme) -> npt.NDArray[np.int64]:
-    position = {h: i for i, h in enumerate(p.hazard_ids)}
-    return np.array([position.get(str(h), -1) if h is not None else -1 for h in p.outcomes["hazard_id"]], np.int64)
+    return p.outcome_hazard
 
 
 def outcome_dates(p: Programme) -> list[str | None]:
-    return [str(d)[:10] if d else None for d in p.outcomes["release_date"]]
+    return p.outcome_day.values()
 
 
 def hazard_figures(p: Programme, period: Period | None) -> HazardFigures:
@@ -221,20 +329,19 @@ def hazard_figures(p: Programme, period: Period | None) -> HazardFigures:
         return HazardFigures(
             led.estimated, np.zeros(n), led.cancelled, led.reduced, led.cleared, led.remaining, np.ones(n, bool)
         )
-    hz = outcome_hazard_index(p)
-    dates = outcome_dates(p)
-    before = np.array([d is None or d < period.start for d in dates], dtype=bool)
-    within = np.array([d is not None and period.start <= d <= period.end for d in dates], dtype=bool)
+    hz = p.outcome_hazard
+    day = p.outcome_day
+    before = day.where(lambda d: d is None or d < period.start)
+    within = day.where(lambda d: d is not None and period.start <= d <= period.end)
     linked = hz >= 0
-    kinds = np.array([str(k) for k in p.outcomes["kind"]], dtype=object)
+    kind = p.outcome_kind
     sums = {}
-    for name, mask in (("before", before), *((k.value, within & (kinds == k.value)) for k in ReleaseKind)):
+    for name, mask in (("before", before), *((k.value, within & kind.where(k.value.__eq__)) for k in ReleaseKind)):
         sel = linked & mask
         sums[name] = np.bincount(hz[sel], weights=p.credits[sel], minlength=n).astype(np.float64)
     released_by_end = sums["before"] + sums["cancelled"] + sums["reduced"] + sums["cleared"]
     remaining = np.maximum(led.estimated - released_by_end, 0.0)
-    reported = [str(d)[:10] if d else None for d in p.hazards["reported_date"]]
-    known = np.array([d is None or d <= period.end for d in reported], dtype=bool)
+    known = p.reported_day.where(lambda d: d is None or d <= period.end)
     known[hz[linked & (before | within)]] = True
     zero = ~known
     figures = {name: np.where(zero, 0.0, values) for name, values in sums.items()}

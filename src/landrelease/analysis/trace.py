@@ -1,38 +1,153 @@
-"""Which records make a figure, written compactly: runs of consecutive ids as ``HZ-000001..HZ-000040``."""
+"""Which records make a figure, written compactly: runs of consecutive ids as ``HZ-000001..HZ-000040``.
+
+A national report lists some 400,000 ids across its groups, so a layer's ids are parsed and ordered once
+(``IdList``) and each group's selection is folded into runs with numpy; ``compact_ids`` is the same fold
+for any iterable of ids.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-_ID = re.compile(r"([A-Za-z]+-)(\d+)")
+import numpy as np
+import numpy.typing as npt
+
+from landrelease.analysis.factors import distinct
+
+#: Longer digit runs do not fit an int64 (Python ints are used then).
+_MAX_DIGITS = 18
+
+Ints = npt.NDArray[np.int64]
+
+
+class IdList:
+    """The ids of a layer, parsed and ordered once: ``compact(positions)`` gives what ``compact_ids`` gives
+    for the ids at those positions, with no Python step per id.
+
+    The order is ``compact_ids``': ids of the form ``PREFIX-digits`` by (prefix, number, width), then the
+    others as text; each distinct id has a rank in it.
+    """
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        self._text: Sequence[str]
+        fast = _uniform(ids)
+        self._uniform = fast is not None
+        if fast is not None:
+            self._rank, self._at, self._number = fast
+            self._text = ids
+            n = len(self._at)
+            self._numbered = np.ones(n, dtype=bool)
+            self._prefix = self._width = np.zeros(n, dtype=np.int64)
+        else:
+            self._general(ids)
+
+    def _general(self, ids: Sequence[str]) -> None:
+        parsed: list[tuple[int, str, int, int, str]] = []  # (0 if numbered else 1, prefix, number, width, id)
+        for i in ids:
+            head, dash, digits = i.rpartition("-")  # str methods: a regex per id costs seconds at national scale
+            if dash and digits.isdigit() and digits.isascii() and head.isalpha():
+                parsed.append((0, head + dash, int(digits), len(digits), i))
+            else:
+                parsed.append((1, "", 0, 0, i))
+        order = sorted(range(len(parsed)), key=parsed.__getitem__)
+        rank = np.empty(len(parsed), dtype=np.int64)
+        text: list[str] = []
+        prefixes: dict[str, int] = {}
+        prefix, number, width, numbered = [], [], [], []
+        for k in order:
+            other, head, n, w, i = parsed[k]
+            if text and text[-1] == i:  # the same id twice stands for one record
+                rank[k] = len(text) - 1
+                continue
+            rank[k] = len(text)
+            text.append(i)
+            prefix.append(prefixes.setdefault(head, len(prefixes)))
+            number.append(n)
+            width.append(w)
+            numbered.append(not other)
+        self._text = text
+        self._rank = rank
+        self._at = np.arange(len(text), dtype=np.int64)
+        self._prefix = np.array(prefix, dtype=np.int64)
+        big = any(w > _MAX_DIGITS for w in width)
+        self._number = np.array(number, dtype=object if big else np.int64)
+        self._width = np.array(width, dtype=np.int64)
+        self._numbered = np.array(numbered, dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self._rank)
+
+    def positions_of(self, values: Sequence[object]) -> Ints | None:
+        """Where each value is among the ids (-1 where it is none of them), when the ids and the values are
+        all of the one ``PREFIX-digits`` form (None otherwise: ask a dict). Ids are unique in a layer."""
+        if not self._uniform or not len(self._at) or not values:
+            return None
+        try:
+            if set(map(len, values)) != {len(self._text[0])}:  # type: ignore[arg-type]
+                return None
+        except TypeError:  # not text
+            return None
+        parsed = _uniform(values, like=self._text[0])  # type: ignore[arg-type]
+        if parsed is None:
+            return None
+        rank, _, number = parsed
+        # Each distinct value's number among the ids' numbers (sorted), then back to the values.
+        at = np.searchsorted(self._number, number)
+        hit = at < len(self._number)
+        hit[hit] = self._number[at[hit]] == number[hit]
+        where = np.where(hit, self._at[np.minimum(at, len(self._at) - 1)], -1)
+        return where[rank]
+
+    def compact(self, positions: npt.ArrayLike | None = None) -> list[str]:
+        """The compact list of the ids at ``positions`` (all ids when None)."""
+        selected = self._rank if positions is None else self._rank[np.asarray(positions, dtype=np.int64)]
+        ranks = distinct(selected)
+        if not len(ranks):
+            return []
+        # A run goes on while the next id selected has the same prefix and width and the next number.
+        a, b = ranks[:-1], ranks[1:]
+        goes_on = np.zeros(len(ranks), dtype=bool)
+        goes_on[1:] = (
+            self._numbered[b]
+            & self._numbered[a]
+            & (self._prefix[b] == self._prefix[a])
+            & (self._width[b] == self._width[a])
+            & (self._number[b] == self._number[a] + 1)
+        )
+        starts = np.flatnonzero(~goes_on)
+        ends = np.append(starts[1:], len(ranks)) - 1
+        text = self._text
+        firsts, lasts = self._at[ranks[starts]].tolist(), self._at[ranks[ends]].tolist()
+        return [text[s] if s == e else f"{text[s]}..{text[e]}" for s, e in zip(firsts, lasts, strict=True)]
+
+
+def _uniform(ids: Sequence[str], like: str | None = None) -> tuple[Ints, Ints, Ints] | None:
+    """The usual case, in numpy: every id is the same ASCII-letter prefix, a dash and digits of one width
+    (``HZ-000001``; with ``like``, the prefix and width of that id). Returns (rank of each id, the position
+    of each rank's id, each rank's number), else None."""
+    if not ids or not all(isinstance(i, str) for i in ids[:1]):
+        return None
+    head, dash, digits = (like or ids[0]).rpartition("-")
+    width, length = len(digits), len(ids[0])
+    if not (dash and head.isascii() and head.isalpha() and digits.isascii() and digits.isdigit()):
+        return None
+    if width > _MAX_DIGITS or set(map(len, ids)) != {length}:
+        return None
+    codes = np.array(ids, dtype=f"U{length}").view(np.uint32).reshape(len(ids), length)
+    lead = length - width
+    if not (codes[:, :lead] == np.array([ord(c) for c in head + dash], dtype=np.uint32)).all():
+        return None
+    tail = codes[:, lead:].astype(np.int64) - ord("0")
+    if ((tail < 0) | (tail > 9)).any():
+        return None
+    number = tail @ (10 ** np.arange(width - 1, -1, -1, dtype=np.int64))
+    distinct, first, rank = np.unique(number, return_index=True, return_inverse=True)
+    return rank.astype(np.int64), first.astype(np.int64), distinct.astype(np.int64)
 
 
 def compact_ids(ids: Iterable[str]) -> list[str]:
     """Sorted ids with consecutive runs (same prefix, numbers one apart) folded into ``first..last``."""
-    numbered: list[tuple[str, int, int, str]] = []  # (prefix, number, width, id)
-    other: list[str] = []
-    for i in set(ids):
-        head, dash, digits = i.rpartition("-")  # str methods: a regex per id costs seconds at national scale
-        if dash and digits.isdigit() and digits.isascii() and head.isalpha():
-            numbered.append((head + dash, int(digits), len(digits), i))
-        else:
-            other.append(i)
-    numbered.sort()
-    out: list[str] = []
-    k = 0
-    while k < len(numbered):
-        j = k
-        while (
-            j + 1 < len(numbered)
-            and numbered[j + 1][0] == numbered[k][0]
-            and numbered[j + 1][2] == numbered[k][2]
-            and numbered[j + 1][1] == numbered[j][1] + 1
-        ):
-            j += 1
-        out.append(numbered[k][3] if j == k else f"{numbered[k][3]}..{numbered[j][3]}")
-        k = j + 1
-    return out + sorted(other)
+    return IdList(list(ids)).compact()
 
 
 def expand_ids(compact: Iterable[str]) -> list[str]:
@@ -40,10 +155,18 @@ def expand_ids(compact: Iterable[str]) -> list[str]:
     out: list[str] = []
     for item in compact:
         first, sep, last = item.partition("..")
-        a, b = _ID.fullmatch(first), _ID.fullmatch(last) if sep else None
-        if a and b:
-            width = len(a[2])
-            out.extend(f"{a[1]}{n:0{width}d}" for n in range(int(a[2]), int(b[2]) + 1))
+        a, b = _numbered(first), _numbered(last) if sep else None
+        if a and b and a[0] == b[0] and len(a[1]) == len(b[1]):
+            width = len(a[1])
+            out.extend(f"{a[0]}{n:0{width}d}" for n in range(int(a[1]), int(b[1]) + 1))
         else:
             out.append(item)
     return out
+
+
+def _numbered(text: str) -> tuple[str, str] | None:
+    """(prefix with its dash, digits) of an id ``compact_ids`` folds, else None."""
+    head, dash, digits = text.rpartition("-")
+    if dash and digits.isdigit() and digits.isascii() and head.isalpha():
+        return head + dash, digits
+    return None

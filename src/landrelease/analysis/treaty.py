@@ -15,23 +15,17 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 
+from landrelease.analysis.factors import factorise
 from landrelease.analysis.periods import Period, year_period
-from landrelease.analysis.programme import (
-    NONE_KEY,
-    HazardFigures,
-    Programme,
-    anti_personnel,
-    destroyed,
-    hazard_figures,
-    quantity,
-)
+from landrelease.analysis.programme import NONE_KEY, HazardFigures, Programme, anti_personnel, hazard_figures, quantity
 from landrelease.domain.ordnance import LANDMINE, by_model
 from landrelease.domain.records import Scalar
 
@@ -40,6 +34,8 @@ TABLES: tuple[str, ...] = ("article7", "article5", "ccw")
 #: Below this, an area's remaining land is a rounding remainder, not land still to release (m2).
 CLOSED_M2 = 1e-3
 
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
 _AP = re.compile(r"\bap\b|anti[- ]?personnel|mixed")
 _AT = re.compile(r"\bat\b|anti[- ]?tank")
 
@@ -80,6 +76,26 @@ def default_year(p: Programme) -> int:
     return int(max(years)) if years else int(p.version.generated_at[:4])
 
 
+#: The hazard columns each table reads (``read_programme``'s ``hazard_columns``); the year's default needs
+#: ``reported_date``. Every column costs a read at national scale.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "article7": ("name", "hazard_class", "status", "contamination", "admin_area", "reported_date", "marking"),
+    "article5": ("contamination", "admin_area", "reported_date"),
+    "ccw": ("contamination", "admin_area", "reported_date"),
+}
+
+
+def treaty_columns(table: str) -> dict[str, Any]:
+    """What a treaty table reads beyond the ledger (``read_programme``'s keywords)."""
+    return {
+        "hazard_columns": TABLE_COLUMNS[table],
+        "outcome_columns": ("release_date", "kind"),
+        "donors": False,
+        "spatial": True,
+        "geometry": table == "article7",
+    }
+
+
 def treaty_table(p: Programme, table: TableName, year: int) -> TreatyTable:
     period = year_period(year)
     build = {"article7": _article7, "article5": _article5, "ccw": _ccw}[table]
@@ -92,15 +108,12 @@ def treaty_table(p: Programme, table: TableName, year: int) -> TreatyTable:
 
 def _ap_models(p: Programme, period: Period) -> dict[int, dict[str, int]]:
     """Anti-personnel mines found (up to the end of the period) in each hazard, by model."""
-    position = {h: i for i, h in enumerate(p.hazard_ids)}
     out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     f = p.finds
-    for i, hid in enumerate(f["hazard_id"]):
-        day = f["found_date"][i]
-        if hid is None or str(hid) not in position or (day and str(day)[:10] > period.end):
-            continue
+    by_end = p.find_day.where(lambda d: not d or d <= period.end)
+    for i in np.flatnonzero((p.find_hazard >= 0) & by_end).tolist():
         if anti_personnel(f["ordnance_category"][i], f["ordnance_subcategory"][i], f["ordnance_model"][i]):
-            out[position[str(hid)]][str(f["ordnance_model"][i] or "unknown model")] += quantity(f["quantity"][i])
+            out[int(p.find_hazard[i])][str(f["ordnance_model"][i] or "unknown model")] += quantity(f["quantity"][i])
     return out
 
 
@@ -116,13 +129,42 @@ def contamination_kind(text: Scalar, ap_found: bool) -> Literal["ap", "at", "oth
     return "other"
 
 
-def _kinds(p: Programme, ap: dict[int, dict[str, int]]) -> list[str]:
-    return [contamination_kind(c, i in ap) for i, c in enumerate(p.hazards["contamination"])]
+def _kinds(p: Programme, ap: dict[int, dict[str, int]]) -> npt.NDArray[np.str_]:
+    """Each hazard's ``contamination_kind`` (worked out once per distinct contamination text)."""
+    contamination = factorise(p.hazards["contamination"])
+    kinds = np.array([contamination_kind(c, False) for c in contamination.levels] or ["other"])[contamination.codes]
+    if ap:
+        kinds[list(ap)] = "ap"
+    return kinds
 
 
 def _admin_key(p: Programme, i: int) -> str:
     v = p.hazards["admin_area"][i]
     return str(v) if v else NONE_KEY
+
+
+def _admin_codes(p: Programme) -> tuple[Ints, list[str]]:
+    """Each hazard's admin area key as a code, and the keys."""
+    keys: dict[Hashable, int] = {}
+    codes = factorise(p.hazards["admin_area"]).map(lambda v: str(v) if v else NONE_KEY, keys)
+    return codes, [str(k) for k in keys]
+
+
+def _by_admin(
+    codes: Ints, size: int, mask: Bools, sums: dict[str, npt.NDArray[np.float64]], counts: dict[str, Bools]
+) -> list[dict[str, float | int]]:
+    """Per admin code, the ``sums`` over the hazards ``mask`` selects (each added in hazard order, as a loop
+    would, and a float only where some hazard added to it) and the number of hazards each of ``counts`` holds."""
+    held = np.bincount(codes[mask], minlength=size)
+    rows: list[dict[str, float | int]] = [{} for _ in range(size)]
+    for name, values in sums.items():
+        added = np.bincount(codes[mask], weights=values[mask], minlength=size).tolist()
+        for r, total, n in zip(rows, added, held.tolist(), strict=True):
+            r[name] = total if n else 0
+    for name, which in counts.items():
+        for r, n in zip(rows, np.bincount(codes[mask & which], minlength=size).tolist(), strict=True):
+            r[name] = n
+    return rows
 
 
 def _released_in(hf: HazardFigures) -> npt.NDArray[np.float64]:
@@ -157,43 +199,50 @@ def _article7(p: Programme, period: Period) -> tuple[list[Section], list[str]]:
     ap = _ap_models(p, period)
     kinds = _kinds(p, ap)
     released = _released_in(hf)
-    points = _points(p)
+    # Released before the year: no longer a mined area.
+    listed = hf.known & np.isin(kinds, ("ap", "unrecorded")) & ~((hf.remaining <= CLOSED_M2) & (released <= CLOSED_M2))
+    where = np.flatnonzero(listed)
+    points = _points(p, where)
+    h = p.hazards
+    codes, keys = _admin_codes(p)
+    names = [p.admin_name(k) if k != NONE_KEY else NONE_KEY for k in keys]
+    estimated, released_m2, remaining = (
+        hf.estimated[where].tolist(),
+        released[where].tolist(),
+        hf.remaining[where].tolist(),
+    )
     rows: list[dict[str, Scalar]] = []
     per_admin: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ARTICLE7_WARNINGS[1:], 0))
-    for i, hid in enumerate(p.hazard_ids):
-        if not hf.known[i] or kinds[i] not in ("ap", "unrecorded"):
-            continue
-        if hf.remaining[i] <= CLOSED_M2 and released[i] <= CLOSED_M2:
-            continue  # released before the year: no longer a mined area
+    for k, (i, code) in enumerate(zip(where.tolist(), codes[where].tolist(), strict=True)):
         models = ap.get(i, {})
-        contamination = str(p.hazards["contamination"][i] or "")
+        contamination = str(h["contamination"][i] or "")
         types = ", ".join(x for x in (contamination, *sorted(models)) if x) or "not recorded"
-        marking = str(p.hazards["marking"][i] or "")
-        admin = _admin_key(p, i)
+        marking = str(h["marking"][i] or "")
         rows.append(
             {
-                "id": hid,
-                "name": p.hazards["name"][i],
-                "admin_area": p.admin_name(admin) if admin != NONE_KEY else NONE_KEY,
-                "longitude": points[i][0],
-                "latitude": points[i][1],
-                "hazard_class": p.hazards["hazard_class"][i],
-                "status": p.hazards["status"][i],
+                "id": p.hazard_ids[i],
+                "name": h["name"][i],
+                "admin_area": names[code],
+                "longitude": points[k][0],
+                "latitude": points[k][1],
+                "hazard_class": h["hazard_class"][i],
+                "status": h["status"][i],
                 "mine_types": types,
                 "ap_mines_found": sum(models.values()),
-                "first_reported": p.hazards["reported_date"][i],
+                "first_reported": h["reported_date"][i],
                 "emplacement_date": "not recorded",
-                "estimated_m2": float(hf.estimated[i]),
-                "released_in_year_m2": float(released[i]),
-                "remaining_m2": float(hf.remaining[i]),
+                "estimated_m2": estimated[k],
+                "released_in_year_m2": released_m2[k],
+                "remaining_m2": remaining[k],
                 "warning_measures": marking or "not recorded",
             }
         )
-        per_admin[admin]["areas"] += 1
-        per_admin[admin]["areas_marked"] += int(bool(marking) and marking.lower() not in ("none", "no"))
-    for key, entry in _eore_by_admin(p, period).items():
-        per_admin[key]["eore_sessions"] += entry[0]
-        per_admin[key]["eore_beneficiaries"] += entry[1]
+        entry = per_admin[keys[code]]
+        entry["areas"] += 1
+        entry["areas_marked"] += int(bool(marking) and marking.lower() not in ("none", "no"))
+    for key, (sessions, people) in _eore_by_admin(p, period).items():
+        per_admin[key]["eore_sessions"] += sessions
+        per_admin[key]["eore_beneficiaries"] += people
     warnings: list[dict[str, Scalar]] = [
         {"admin_area": p.admin_name(k) if k != NONE_KEY else NONE_KEY, **v} for k, v in sorted(per_admin.items())
     ]
@@ -207,18 +256,19 @@ def _article7(p: Programme, period: Period) -> tuple[list[Section], list[str]]:
     return [Section("areas", ARTICLE7_AREAS, rows), Section("warnings", ARTICLE7_WARNINGS, warnings)], notes
 
 
-def _points(p: Programme) -> list[tuple[float | None, float | None]]:
+def _points(p: Programme, where: Ints) -> list[tuple[float | None, float | None]]:
+    """A point inside each of the hazards at ``where`` (None where there is no geometry)."""
     if p.hazard_geoms is None or not len(p.hazard_geoms):
-        return [(None, None)] * len(p.hazard_ids)
-    pts = shapely.point_on_surface(p.hazard_geoms)
-    xy = shapely.get_coordinates(pts, include_z=False)
+        return [(None, None)] * len(where)
+    shapes = p.hazard_geoms[where]
+    xy = shapely.get_coordinates(shapely.point_on_surface(shapes), include_z=False).tolist()
     out: list[tuple[float | None, float | None]] = []
     k = 0
-    for missing in shapely.is_missing(p.hazard_geoms).tolist():
+    for missing in shapely.is_missing(shapes).tolist():
         if missing:
             out.append((None, None))
         else:
-            out.append((round(float(xy[k][0]), 6), round(float(xy[k][1]), 6)))
+            out.append((round(xy[k][0], 6), round(xy[k][1], 6)))
             k += 1
     return out
 
@@ -260,28 +310,35 @@ def _article5(p: Programme, period: Period) -> tuple[list[Section], list[str]]:
     hf = hazard_figures(p, period)
     ap = _ap_models(p, period)
     kinds = _kinds(p, ap)
-    start = [str(d)[:10] if d else None for d in p.hazards["reported_date"]]
     destroyed_ap = _ap_destroyed_in(p, period)
+    listed = hf.known & np.isin(kinds, ("ap", "unrecorded"))
+    at_start = p.reported_day.where(lambda d: d is None or d < period.start) | (hf.before > 0)
+    open_m2 = hf.estimated - hf.before
+    codes, keys = _admin_codes(p)
+    # The figures as one pass over the hazards would add them up, per admin area.
+    starting = _by_admin(
+        codes, len(keys), listed & at_start, {"remaining_at_start_m2": open_m2}, {"areas_at_start": open_m2 > CLOSED_M2}
+    )
+    new = _by_admin(
+        codes, len(keys), listed & ~at_start, {"new_m2": open_m2}, {"new_areas": np.ones(len(open_m2), dtype=bool)}
+    )
+    every = _by_admin(
+        codes,
+        len(keys),
+        listed,
+        {"cancelled_m2": hf.cancelled, "reduced_m2": hf.reduced, "cleared_m2": hf.cleared},
+        {
+            "areas_completed": (open_m2 > CLOSED_M2) & (hf.remaining <= CLOSED_M2),
+            "areas_at_end": hf.remaining > CLOSED_M2,
+        },
+    )
+    at_end = _by_admin(codes, len(keys), listed, {"remaining_at_end_m2": hf.remaining}, {})
+    held = np.bincount(codes[listed], minlength=len(keys)).tolist()
     rows: dict[str, dict[str, float | int]] = {}
-    for i in range(len(p.hazard_ids)):
-        if not hf.known[i] or kinds[i] not in ("ap", "unrecorded"):
-            continue
-        reported = start[i]
-        at_start = reported is None or reported < period.start or hf.before[i] > 0
-        open_m2 = float(hf.estimated[i] - hf.before[i])
-        r = rows.setdefault(_admin_key(p, i), dict.fromkeys(ARTICLE5[1:], 0))
-        if at_start:
-            r["areas_at_start"] += int(open_m2 > CLOSED_M2)
-            r["remaining_at_start_m2"] += open_m2
-        else:
-            r["new_areas"] += 1
-            r["new_m2"] += open_m2
-        r["cancelled_m2"] += float(hf.cancelled[i])
-        r["reduced_m2"] += float(hf.reduced[i])
-        r["cleared_m2"] += float(hf.cleared[i])
-        r["areas_completed"] += int(open_m2 > CLOSED_M2 and hf.remaining[i] <= CLOSED_M2)
-        r["areas_at_end"] += int(hf.remaining[i] > CLOSED_M2)
-        r["remaining_at_end_m2"] += float(hf.remaining[i])
+    for c, key in enumerate(keys):
+        if held[c]:
+            figures = starting[c] | new[c] | every[c] | at_end[c] | {"ap_mines_destroyed": 0}
+            rows[key] = {name: figures[name] for name in ARTICLE5[1:]}
     for key, n in destroyed_ap.items():
         rows.setdefault(key, dict.fromkeys(ARTICLE5[1:], 0))["ap_mines_destroyed"] += n
     out = _with_total(p, rows, ARTICLE5)
@@ -299,17 +356,12 @@ def _ap_destroyed_in(p: Programme, period: Period) -> dict[str, int]:
 
 def _destroyed_in(p: Programme, period: Period) -> dict[str, tuple[int, int, int]]:
     """Items destroyed in the period per admin area: (AP mines, AT mines, other ordnance)."""
-    position = {h: i for i, h in enumerate(p.hazard_ids)}
     out: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     f = p.finds
-    for i, day in enumerate(f["found_date"]):
-        if not period.holds(str(day) if day else None) or not destroyed(f["disposal"][i]):
-            continue
-        hid = f["hazard_id"][i]
-        if hid is not None and str(hid) in position:
-            key = _admin_key(p, position[str(hid)])
-        else:
-            key = (p.find_admin[i] if p.find_admin else None) or NONE_KEY
+    in_year = p.find_day.where(period.holds) & p.find_items.destroyed
+    for i in np.flatnonzero(in_year).tolist():
+        h = int(p.find_hazard[i])
+        key = _admin_key(p, h) if h >= 0 else (p.find_admin[i] if p.find_admin else None) or NONE_KEY
         cat, sub, model = f["ordnance_category"][i], f["ordnance_subcategory"][i], f["ordnance_model"][i]
         known = by_model(str(model)) if model else None
         landmine = (known.category if known else str(cat or "")) == LANDMINE
@@ -353,19 +405,20 @@ def _ccw(p: Programme, period: Period) -> tuple[list[Section], list[str]]:
     ap = _ap_models(p, period)
     kinds = _kinds(p, ap)
     released = _released_in(hf)
+    listed = hf.known & (kinds != "other") & ~((hf.remaining <= CLOSED_M2) & (released <= CLOSED_M2))
+    codes, keys = _admin_codes(p)
+    sums = {
+        "cleared_m2": hf.cleared,
+        "reduced_m2": hf.reduced,
+        "cancelled_m2": hf.cancelled,
+        "remaining_at_end_m2": hf.remaining,
+    }
+    counts = {"mined_areas": listed, "areas_cleared": hf.cleared > CLOSED_M2}
+    figures = _by_admin(codes, len(keys), listed, sums, counts)
     rows: dict[str, dict[str, float | int]] = {}
-    for i in range(len(p.hazard_ids)):
-        if not hf.known[i] or kinds[i] == "other":
-            continue
-        if hf.remaining[i] <= CLOSED_M2 and released[i] <= CLOSED_M2:
-            continue
-        r = rows.setdefault(_admin_key(p, i), dict.fromkeys(CCW[1:], 0))
-        r["mined_areas"] += 1
-        r["areas_cleared"] += int(hf.cleared[i] > CLOSED_M2)
-        r["cleared_m2"] += float(hf.cleared[i])
-        r["reduced_m2"] += float(hf.reduced[i])
-        r["cancelled_m2"] += float(hf.cancelled[i])
-        r["remaining_at_end_m2"] += float(hf.remaining[i])
+    for c, key in enumerate(keys):
+        if figures[c]["mined_areas"]:
+            rows[key] = {name: figures[c].get(name, 0) for name in CCW[1:]}
     for key, (a, t, o) in _destroyed_in(p, period).items():
         r = rows.setdefault(key, dict.fromkeys(CCW[1:], 0))
         r["ap_mines_destroyed"] += a

@@ -300,6 +300,27 @@ CONTEXT = Layer(
     ),
 )
 
+#: Where mines are likely: the cells of a grid (a point at each centre) and what ``landrelease risk predict
+#: --store`` last predicted for them, for the web map and prioritisation. The prediction is derived (rewritten
+#: by every ``--store``, not versioned): a model's output that guides survey, never land release. A cell the
+#: latest prediction did not cover has no risk.
+RISK_CELLS = Layer(
+    "risk_cells",
+    "Risk cells (predicted, to target survey)",
+    "RC",
+    GeometryKind.POINT,
+    (
+        _real("cell_size_m", "Cell side (m)"),
+        _text("admin_area", "Admin area id"),
+        _real("risk", "Predicted chance that survey finds mines (0-1)", derived=True),
+        _text("model", "Model file", derived=True),
+        _text(
+            "top_covariates", "Covariates that drive the risk (JSON: [[name, effect on log-odds], ...])", derived=True
+        ),
+        _date("predicted_on", "Date predicted", derived=True),
+    ),
+)
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (
@@ -314,6 +335,7 @@ LAYERS: dict[str, Layer] = {
         ADMIN_AREAS,
         CONTEXT,
         MINEFIELDS,
+        RISK_CELLS,
     )
 }
 

@@ -79,6 +79,16 @@ def read_export(path: Path, repeats: Iterable[str]) -> list[Instance]:
     return instances
 
 
+def read_document(data: bytes, repeats: Iterable[str], name: str) -> list[Instance]:
+    """Every submission in a JSON document (Central's OData, KoboToolbox's API) fetched from a server."""
+    if len(data) > MAX_EXPORT_BYTES:
+        raise UnsafeFile(f"{name} is larger than {MAX_EXPORT_BYTES // 1024**2} MiB; pull fewer submissions")
+    instances = _from_json(data, frozenset(repeats), name)
+    for i, instance in enumerate(instances, start=1):
+        instance.index = i
+    return instances
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size

@@ -174,3 +174,27 @@ def write_risk(
         )  # fmt: skip
     except OSError as exc:
         raise UnreadableFile(f"{path}: cannot be written ({exc.strerror or exc})") from None
+
+
+def write_cells(path: Path, cells: CellTable, label: str, group: str) -> None:
+    """Cells as a CSV that ``read_cells`` reads back: latitude, longitude, the group, the label, covariates."""
+    if path.suffix.lower() != ".csv":
+        raise InvalidInput(f"{path.name}: cells are written as CSV (name the file .csv)")
+    columns: dict[str, list[object]] = {
+        "latitude": np.round(cells.lat, 7).tolist(),
+        "longitude": np.round(cells.lon, 7).tolist(),
+    }
+    if cells.groups is not None:
+        columns[group] = cells.groups.tolist()
+    columns[label] = cells.label.tolist()
+    for name, values in cells.numeric.items():
+        columns[name] = ["" if np.isnan(v) else v for v in values.tolist()]
+    for name, texts in cells.categorical.items():
+        columns[name] = texts.tolist()
+    try:
+        with path.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(list(columns))
+            writer.writerows(zip(*columns.values(), strict=True))
+    except OSError as exc:
+        raise UnreadableFile(f"{path}: cannot be written ({exc.strerror or exc})") from None

@@ -33,10 +33,13 @@ Sign in with `Authorization: Bearer TOKEN` (`landrelease user add` prints one) o
 `POST /api/login`. Operators' writes go through `/api/submissions` and a reviewer's approval."""
 
 
-def create_app(db: str, *, public_paths: Collection[str] = (), max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+def create_app(
+    db: str, *, public_paths: Collection[str] = (), max_body_bytes: int = MAX_BODY_BYTES, read_db: str | None = None
+) -> FastAPI:
     """The app over the database at ``db`` (which must exist). ``public_paths`` are reachable without
-    signing in, besides health, login and the API documents."""
-    store = open_store(db)
+    signing in, besides health, login and the API documents. With ``read_db`` (a streaming replica), the
+    store's reads go there; writes, users and sessions stay on ``db``."""
+    store = open_store(db, read=read_db)
     try:
         accounts = open_accounts(db)
     except BaseException:

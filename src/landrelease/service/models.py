@@ -209,14 +209,49 @@ class NewUserOut(UserOut):
     token: str
 
 
+class PeriodOut(BaseModel):
+    label: str
+    start: str
+    end: str
+
+
 class LandReleaseOut(BaseModel):
-    """estimated = cancelled + reduced + cleared + remaining, nationally and per group (m2)."""
+    """estimated = cancelled + reduced + cleared + remaining, nationally and per group (m2); with a period,
+    estimated = released before + cancelled + reduced + cleared + remaining at its end. The same JSON as
+    ``landrelease report land-release --json``: each group lists the records behind its figures."""
 
     totals: dict[str, float | int]
-    by: Literal["admin", "operator", "month"] | None
+    by: Literal["admin", "operator", "month", "quarter", "year", "donor"] | None
     groups: list[dict[str, Any]]
     unlinked_outcomes: int
     generated_at: str
+    period: PeriodOut | None = None
+    totals_ha: dict[str, float] = Field(default_factory=dict)
+    totals_km2: dict[str, float] = Field(default_factory=dict)
+    remaining_basis: str | None = None
+    undated: dict[str, int] | None = None
+    items: dict[str, dict[str, int]] = Field(default_factory=dict)
+    eore: dict[str, int] = Field(default_factory=dict)
+    records: dict[str, list[str]] = Field(default_factory=dict)
+    items_found: int = 0
+    items_destroyed: int = 0
+    data_version: dict[str, Any] = Field(default_factory=dict)
+
+
+class TreatySectionOut(BaseModel):
+    name: str
+    columns: list[str]
+    rows: list[dict[str, Value]]
+
+
+class TreatyTableOut(BaseModel):
+    """A treaty table for a calendar year: its sections (columns and rows), notes and the data's version."""
+
+    table: Literal["article7", "article5", "ccw"]
+    year: int
+    sections: list[TreatySectionOut]
+    notes: list[str]
+    data_version: dict[str, Any]
 
 
 #: Error responses every protected route may give, for the OpenAPI document.

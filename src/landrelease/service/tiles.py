@@ -6,6 +6,10 @@ once, an STRtree, the few attributes a map styles by), so a request reads two co
 unit (so by zoom: a unit is a 16th of a screen pixel at any zoom) and snapped to the integer grid
 (collapsed slivers disappear, the result stays valid), then encoded with mapbox-vector-tile.
 
+A store that cuts tiles itself (``store.protocol.TileSource``: PostGIS with ``ST_AsMVT``, see
+``store.postgis.tiles``) is asked first; its tiles carry the same layer name, ids and properties, read
+straight from the database (never stale), and the index is not built at all.
+
 An empty tile is a ``204 No Content`` (maplibre draws nothing for it).
 """
 
@@ -29,7 +33,7 @@ from landrelease.errors import InvalidInput, LandreleaseError, NotFound
 from landrelease.service.context import Principal
 from landrelease.service.models import ErrorOut
 from landrelease.service.ogc_index import LAYER_CACHE, MERCATOR_HALF, LayerCache, LayerIndex
-from landrelease.store.protocol import Geometries, Store
+from landrelease.store.protocol import Geometries, Store, TileSource
 
 EXTENT = 4096
 #: Geometry kept outside the tile edge, in tile units (so strokes and fills join across tiles).
@@ -48,6 +52,7 @@ TILE_PROPERTIES: dict[str, tuple[str, ...]] = {
     "accidents": ("accident_class",),
     "eore": ("method",),
     "admin_areas": ("name", "level"),
+    "risk_cells": ("risk", "cell_size_m"),
 }
 #: The layers served as tiles, by their URL name.
 TILE_LAYERS: dict[str, Layer] = {
@@ -250,8 +255,13 @@ def render(index: LayerIndex, z: int, x: int, y: int, properties: tuple[str, ...
 
 
 def tile_bytes(store: Store, layer: Layer, z: int, x: int, y: int, cache: LayerCache = LAYER_CACHE) -> bytes | None:
-    """A tile of ``layer`` from ``store`` through the shared index cache."""
+    """A tile of ``layer`` from ``store``: cut by the store itself if it can (PostGIS), else through the shared
+    index cache."""
     properties = TILE_PROPERTIES.get(layer.name, ())
+    if isinstance(store, TileSource):
+        cut = store.tile(layer.name, z, x, y, properties)
+        if cut is not None:
+            return cut or None
     index = cache.get(store, layer, properties)
     return render(index, z, x, y, properties)
 

@@ -1,7 +1,8 @@
 """Storage adapters behind one typed protocol (``protocol.Store``).
 
 ``open_store`` picks the backend from the location: ``postgresql://...`` is a PostGIS server (loaded only
-when asked for), anything else is a GeoPackage file.
+when asked for), anything else is a GeoPackage file. With ``read``, reads go to that streaming replica and
+writes to ``location`` (``store.routing``, ``store.postgis.replication``).
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ from __future__ import annotations
 from landrelease.store.protocol import Store
 
 
-def open_store(location: str, *, create: bool = False) -> Store:
-    """Open the database at ``location``; with ``create`` make it (and its schema) if it is not there."""
+def open_store(location: str, *, create: bool = False, read: str | None = None) -> Store:
+    """Open the database at ``location``; with ``create`` make it (and its schema) if it is not there.
+    With ``read`` (a PostgreSQL replica's URL), reads go there and writes to ``location``."""
+    if read:
+        return _open_replicated(location, read, create=create)
     if location.startswith(("postgresql://", "postgres://")):
         try:
             from landrelease.store.postgis.store import PostGISStore
@@ -25,6 +29,24 @@ def open_store(location: str, *, create: bool = False) -> Store:
     from landrelease.store.geopackage.store import GeoPackageStore
 
     return GeoPackageStore.open(location, create=create)
+
+
+def _open_replicated(location: str, read: str, *, create: bool) -> Store:
+    from landrelease.errors import StoreError
+
+    postgres = ("postgresql://", "postgres://")
+    if not (location.startswith(postgres) and read.startswith(postgres)):
+        raise StoreError(
+            "--read-db needs PostgreSQL for both: --db postgresql://PRIMARY and --read-db postgresql://REPLICA"
+        )
+    try:
+        from landrelease.store.postgis.replication import open_replicated
+    except ImportError as error:  # psycopg is an optional dependency (the ``postgis`` extra)
+        raise StoreError(
+            f"the PostGIS backend needs psycopg 3 ({error}); install it with: pip install 'landrelease[postgis]'"
+        ) from None
+
+    return open_replicated(location, read, create=create)
 
 
 __all__ = ["Store", "open_store"]

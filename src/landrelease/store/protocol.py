@@ -11,7 +11,7 @@ Rules every backend keeps:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import Enum
 from types import TracebackType
 from typing import Literal, Protocol, runtime_checkable
@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from landrelease.domain.ledger import LedgerState
 from landrelease.domain.records import Change, Feature, NewFeature, Scalar, Version
+from landrelease.store.dumps import LayerDump, ServiceDump
 
 #: Columnar access for fast analysis: ids, shapely geometries (object array) and attribute columns.
 Geometries = npt.NDArray[np.object_]
@@ -91,6 +92,12 @@ class Store(Protocol):
         """Columnar read of a whole layer: (ids, geometries, {name: values}), for vectorised analysis."""
         ...
 
+    def polygons_at(self, layer: str, points: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.intp], list[str]]:
+        """Which current records of a polygon layer the places lie in ("is this place in a hazardous area?"):
+        ``points`` are rows of (longitude, latitude); the answer is every (place position, record id) pair
+        with the place in the polygon or on its boundary, ordered by place, then by record creation."""
+        ...
+
     def set_derived(
         self, layer: str, values: Mapping[str, Mapping[str, Scalar]], *, ledger_synced: int | None = None
     ) -> None:
@@ -105,6 +112,28 @@ class Store(Protocol):
         account for."""
         ...
 
+    def dump(self, layer: str) -> LayerDump:
+        """A whole layer for ``load`` into another store: every version of every record (retired ones too),
+        the derived figures and the id counter; the versions are read as they are iterated."""
+        ...
+
+    def dump_service(self) -> ServiceDump:
+        """The service's own records (``landrelease.accounts``) for ``load`` into another store."""
+        ...
+
+    def load(
+        self,
+        layers: Iterable[LayerDump],
+        ledger: LedgerState,
+        progress: Callable[[int], None] | None = None,
+        service: ServiceDump | None = None,
+    ) -> None:
+        """Write dumped layers as they were (ids, version numbers, authors, times, reasons, retirements),
+        their id counters, the ledger state and the ``service`` records, in ONE transaction, into a database
+        holding no records and no users (``InvalidInput`` otherwise). ``progress`` is told how many versions
+        each step wrote."""
+        ...
+
     def close(self) -> None: ...
 
     def __enter__(self) -> Store: ...
@@ -112,3 +141,14 @@ class Store(Protocol):
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None: ...
+
+
+@runtime_checkable
+class TileSource(Protocol):
+    """An optional capability: a store that cuts Mapbox vector tiles itself (PostGIS with ``ST_AsMVT``)."""
+
+    def tile(self, layer: str, z: int, x: int, y: int, properties: Sequence[str] = ()) -> bytes | None:
+        """Tile z/x/y (Web Mercator XYZ) of ``layer`` as MVT bytes: one layer named after ``layer``, extent
+        4096, features carrying ``id`` and ``properties``; ``b""`` when no feature touches it; None when this
+        store does not cut tiles (the service then cuts them from its own index)."""
+        ...

@@ -1,8 +1,6 @@
-"""Field form submissions already seen, in a private ``lr_form_instances`` table of the GeoPackage.
-
-One row per instance id (ODK's ``meta/instanceID``): what makes re-importing an export idempotent, and
-where a submission that failed its checks is kept, whole, with its reason, until a corrected one comes
-(status ``needs_correction``). Like the accounts tables it is registered nowhere in ``gpkg_contents``.
+"""Field form submissions already seen (``landrelease.fieldforms.instances``), in a private
+``lr_form_instances`` table of the GeoPackage, made on first use. Like the accounts tables it is registered
+nowhere in ``gpkg_contents``.
 """
 
 from __future__ import annotations
@@ -11,15 +9,14 @@ import json
 import sqlite3
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from landrelease.errors import StoreError
+from landrelease.fieldforms.instances import NEEDS_CORRECTION, SUBMITTED, SeenInstance
 from landrelease.store.geopackage import connection
 
-SUBMITTED, NEEDS_CORRECTION = "submitted", "needs_correction"
+__all__ = ["NEEDS_CORRECTION", "SUBMITTED", "FormInstances", "SeenInstance"]
 
 _TABLE = """
 CREATE TABLE IF NOT EXISTS lr_form_instances (
@@ -35,23 +32,10 @@ CREATE TABLE IF NOT EXISTS lr_form_instances (
 """
 
 
-@dataclass(frozen=True)
-class SeenInstance:
-    instance_id: str
-    form: str
-    version: str | None
-    status: str
-    reason: str | None
-    reports: list[str]
-    answers: dict[str, Any]
-
-
 class FormInstances:
-    """The instance ledger of one landrelease GeoPackage."""
+    """The instance ledger of one landrelease GeoPackage (``FormInstanceStore``)."""
 
     def __init__(self, location: str) -> None:
-        if location.startswith(("postgresql://", "postgres://")):
-            raise StoreError("field form submissions are kept in a GeoPackage for now; use a .gpkg database")
         self.location = location
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = connection.connect(Path(location), create=False)
@@ -77,24 +61,29 @@ class FormInstances:
                 chunk = list(instance_ids[start : start + 500])
                 marks = ",".join("?" * len(chunk))
                 rows = self._conn.execute(
-                    "SELECT instance_id, form, version, status, reason, reports, answers FROM lr_form_instances "
-                    f"WHERE instance_id IN ({marks})",
+                    "SELECT instance_id, form, version, status, reason, reports, answers, updated_at "
+                    f"FROM lr_form_instances WHERE instance_id IN ({marks})",
                     chunk,
                 ).fetchall()
                 for r in rows:
-                    found[r[0]] = SeenInstance(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), json.loads(r[6]))
+                    found[r[0]] = SeenInstance(
+                        r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), json.loads(r[6]), datetime.fromisoformat(r[7])
+                    )
         return found
 
     def needing_correction(self, form: str | None = None) -> list[SeenInstance]:
+        """Instances kept for correction (of one form, or all), the longest waiting first."""
         if self._conn is None:
             raise StoreError(f"the database {self.location} is closed")
         with self._lock:
             rows = self._conn.execute(
                 "SELECT instance_id FROM lr_form_instances WHERE status = ? AND (? IS NULL OR form = ?) "
-                "ORDER BY updated_at",
+                "ORDER BY updated_at, instance_id",
                 (NEEDS_CORRECTION, form, form),
             ).fetchall()
-        return list(self.seen([r[0] for r in rows]).values())
+        ids = [r[0] for r in rows]
+        found = self.seen(ids)
+        return [found[i] for i in ids if i in found]
 
     def keep(self, instance: SeenInstance) -> None:
         """Record (or replace) what became of an instance."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +26,9 @@ from landrelease.domain.ledger import LedgerState
 from landrelease.domain.records import Action, Change, Feature, NewFeature, Scalar, Version
 from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer, layer_named
 from landrelease.errors import Conflict, InvalidInput, NotFound, StoreError
-from landrelease.store.geopackage import blob, connection, geometries, history, rtree, schema, sql
+from landrelease.store import places
+from landrelease.store.dumps import LayerDump, ServiceDump
+from landrelease.store.geopackage import blob, connection, dumps, geometries, history, rtree, schema, sql
 from landrelease.store.geopackage.attributes import AttributeRules, rules_for
 from landrelease.store.protocol import KEEP, Geometries, Keep
 
@@ -418,6 +420,15 @@ class GeoPackageStore:
             values[name] = column
         return ids, shapes, values
 
+    def polygons_at(self, layer: str, points: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.intp], list[str]]:
+        """The records of a polygon layer each place lies in: an STRtree over the layer's current polygons
+        (faster than the file's R*Tree for many places)."""
+        checked = places.checked_points(layer, points)
+        if not len(checked):
+            return np.empty(0, dtype=np.intp), []
+        ids, polygons, _ = self.columns(layer, [])
+        return places.pairs_from_tree(ids, polygons, checked)
+
     def ledger_state(self) -> LedgerState:
         """Ledger-relevant changes counted so far, and how many the stored ledger figures account for."""
         with self._reading() as conn:
@@ -457,6 +468,26 @@ class GeoPackageStore:
                     if conn.execute(f"SELECT 1 FROM {table_sql} WHERE id = ?", (row[-1],)).fetchone() is None:
                         raise NotFound(f"no current record {row[-1]} in {table.name}")
 
+    def dump(self, layer: str) -> LayerDump:
+        """A whole layer, every version of every record, for ``load`` into another store (``dumps``)."""
+        return dumps.dump(self._reading, layer)
+
+    def dump_service(self) -> ServiceDump:
+        """Users, tokens, sessions, the access log and submissions, for ``load`` into another store."""
+        return dumps.dump_service(self._reading)
+
+    def load(
+        self,
+        layers: Iterable[LayerDump],
+        ledger: LedgerState,
+        progress: Callable[[int], None] | None = None,
+        service: ServiceDump | None = None,
+    ) -> None:
+        """Write dumped layers (and service records) as they were, in one transaction, into a file
+        holding no records."""
+        with self._transaction() as conn:
+            dumps.load(conn, self.location, layers, ledger, progress, service)
+
     # --- not in the protocol ------------------------------------------------------------------------------
 
     def layer_exists(self, layer: str) -> bool:
@@ -467,6 +498,10 @@ class GeoPackageStore:
                 "SELECT 1 FROM gpkg_contents WHERE table_name = ?", (layer.replace("-", "_").lower(),)
             ).fetchone()
         return row is not None
+
+    def tile(self, layer: str, z: int, x: int, y: int, properties: Sequence[str] = ()) -> bytes | None:
+        """None: the service cuts this store's tiles from its in-process index (``protocol.TileSource``)."""
+        return None
 
 
 # --- helpers ----------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ then written as hex EWKB (SRID 4326), which both ``INSERT`` parameters and ``COP
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,6 +29,25 @@ def check_and_encode(
     finite numbers and any geometry on a layer without one are refused; Polygons become MultiPolygons; Z and
     M are dropped; None and empty geometries are stored as NULL.
     """
+    array, type_ids = _checked(layer, geometries, record_id)
+    encoded = _hex_ewkb(array, type_ids)
+    promote = type_ids == _POLYGON
+    if promote.any():
+        array[promote] = shapely.multipolygons(array[promote].reshape(-1, 1))
+    return encoded, shapely.force_2d(array)
+
+
+def encode(layer: Layer, geometries: Sequence[BaseGeometry | None], record_id: str | None = None) -> list[str | None]:
+    """Hex EWKB of ``check_and_encode`` without building the stored shapes (what a bulk write needs)."""
+    array, type_ids = _checked(layer, geometries, record_id)
+    return _hex_ewkb(array, type_ids)
+
+
+def _checked(
+    layer: Layer, geometries: Sequence[BaseGeometry | None], record_id: str | None
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int_]]:
+    """The geometries (empty ones None) and their shapely type ids (-1 for None), refusing what ``layer``
+    cannot hold."""
     count = len(geometries)
 
     def where(index: int) -> str:
@@ -37,7 +57,7 @@ def check_and_encode(
         for i, geometry in enumerate(geometries):
             if geometry is not None:
                 raise InvalidInput(f"{where(i)}: {layer.name} records have no geometry")
-        return [None] * count, np.full(count, None, dtype=object)
+        return np.full(count, None, dtype=object), np.full(count, -1)
     array = np.fromiter(geometries, dtype=object, count=count)
     try:
         type_ids = shapely.get_type_id(array)
@@ -57,12 +77,32 @@ def check_and_encode(
         i = int(index[np.flatnonzero(~finite)[0]])
         raise InvalidInput(f"{where(i)}: the geometry has coordinates that are not numbers")
     array[empty] = None
-    promote = (type_ids == _POLYGON) & ~empty
-    if promote.any():
-        array[promote] = shapely.multipolygons(array[promote].reshape(-1, 1))
-    array = shapely.force_2d(array)
-    encoded = shapely.to_wkb(shapely.set_srid(array, SRID), hex=True, output_dimension=2, include_srid=True)
-    return list(encoded), array
+    type_ids[empty] = -1
+    return array, type_ids
+
+
+#: EWKB heads (little endian, SRID flag, SRID) put before GEOS's plain 2D WKB, by shapely type id: a Polygon
+#: is wrapped whole as the one member of a MultiPolygon; the others keep their body after their own head.
+#: Several times faster than promoting with shapely, setting SRIDs and writing hex EWKB through GEOS.
+_EWKB_HEAD = {
+    kind: b"\x01" + struct.pack("<II", wkb_type | 0x20000000, SRID) + extra
+    for kind, wkb_type, extra in ((_POLYGON, 6, struct.pack("<I", 1)), (_MULTIPOLYGON, 6, b""), (_POINT, 1, b""))
+}
+
+
+def _hex_ewkb(array: npt.NDArray[np.object_], type_ids: npt.NDArray[np.int_]) -> list[str | None]:
+    """Hex EWKB with SRID 4326 of checked geometries (Polygons as MultiPolygons, 2D), None for None."""
+    plain = shapely.to_wkb(array, output_dimension=2, byte_order=1)
+    encoded: list[str | None] = []
+    append = encoded.append
+    for kind, body in zip(type_ids.tolist(), plain.tolist(), strict=True):
+        if body is None:
+            append(None)
+        elif kind == _POLYGON:
+            append((_EWKB_HEAD[kind] + body).hex())
+        else:
+            append((_EWKB_HEAD[kind] + body[5:]).hex())
+    return encoded
 
 
 def decode_many(blobs: Sequence[bytes | None]) -> npt.NDArray[np.object_]:

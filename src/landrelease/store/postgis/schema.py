@@ -2,7 +2,8 @@
 
 ``lr_meta`` (schema version and the ledger counters), ``lr_counters`` (the last number given out per layer,
 so ids are never reused) and ``lr_history`` (every version of every record); from version 2 also the
-service's own records (``ACCOUNTS``: users, tokens, sessions, the access log, submissions). Tables are made in the first
+service's own records (``ACCOUNTS``: users, tokens, sessions, the access log, submissions), from version 3 the
+field form instances met (``FORM_INSTANCES``). Tables are made in the first
 schema of the connection's ``search_path`` (``public`` unless the URL says otherwise).
 
 Schema changes: a layer or a field added in ``domain/schema.py`` needs nothing here (``sync_layers`` adds
@@ -21,7 +22,7 @@ from psycopg import sql
 from landrelease.domain.ledger import LEDGER_INPUTS
 from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 Connection = psycopg.Connection[Any]
 #: A migration takes an open transaction from version N - 1 to N.
 Migration = Callable[[Connection], None]
@@ -131,7 +132,27 @@ def _add_accounts(conn: Connection) -> None:
     conn.execute(ACCOUNTS)
 
 
-MIGRATIONS: dict[int, Migration] = {2: _add_accounts}
+#: Field form instances already imported or kept for correction (``landrelease.store.postgis.form_instances``).
+FORM_INSTANCES = """
+CREATE TABLE lr_form_instances (
+  instance_id text PRIMARY KEY,
+  form text NOT NULL,
+  version text,
+  status text NOT NULL,
+  reason text,
+  reports json NOT NULL,
+  answers json NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+CREATE INDEX lr_form_instances_status ON lr_form_instances (status, form);
+"""
+
+
+def _add_form_instances(conn: Connection) -> None:
+    conn.execute(FORM_INSTANCES)
+
+
+MIGRATIONS: dict[int, Migration] = {2: _add_accounts, 3: _add_form_instances}
 
 
 def ident(name: str) -> sql.Identifier:
@@ -164,6 +185,11 @@ def create_spatial_index(conn: Connection, layer: Layer) -> None:
             ident(f"{layer.name}_geom_gist"), ident(layer.name), ident(GEOMETRY_COLUMN)
         )
     )
+
+
+def ledger_insert_trigger(layer: str) -> str:
+    """The name of the trigger counting rows inserted into ``layer`` (one of ``ledger_triggers``)."""
+    return f"lr_ledger_{layer}_insert"
 
 
 def ledger_triggers(layer: Layer) -> dict[str, sql.Composed]:
@@ -211,6 +237,7 @@ def create(conn: Connection) -> None:
     """Make an empty landrelease schema (inside the caller's transaction)."""
     conn.execute(_CORE)
     conn.execute(ACCOUNTS)
+    conn.execute(FORM_INSTANCES)
     conn.execute(
         "INSERT INTO lr_meta (key, value) VALUES ('schema_version', %s), (%s, 0), (%s, 0)",
         (SCHEMA_VERSION, LEDGER_CHANGES, LEDGER_SYNCED),

@@ -1,4 +1,4 @@
-// The map's style: admin areas as the offline base layer, then outcomes, hazards, finds, accidents, EORE.
+// The map's style: admin areas as the offline base layer, then risk cells, outcomes, hazards, finds, accidents, EORE.
 // Everything comes from this server's vector tiles; no online base map, no glyphs or sprites needed.
 
 export const HAZARD_CLASSES = ['SHA', 'CHA', 'EOD', 'stockpile'];
@@ -8,6 +8,8 @@ export const RELEASE_KINDS = ['cancelled', 'reduced', 'cleared'];
 export const CLASS_COLOURS = { SHA: '#f2a900', CHA: '#d7263d', EOD: '#7b2cbf', stockpile: '#6c757d' };
 export const KIND_COLOURS = { cancelled: '#8ecae6', reduced: '#2a9d8f', cleared: '#55a630' };
 export const POINT_COLOURS = { finds: '#e76f51', accidents: '#111111', eore: '#1d4ed8' };
+/** Predicted risk (0-1) from pale to dark: the risk cells of `landrelease risk predict --store`. */
+export const RISK_COLOURS = [[0, '#fff3b0'], [0.25, '#f4a259'], [0.5, '#e05a2b'], [0.75, '#a4161a'], [1, '#5c0a0d']];
 
 /** Toggleable groups of style layers, by the key of their label. */
 export const LAYER_GROUPS = {
@@ -16,6 +18,7 @@ export const LAYER_GROUPS = {
   finds: ['finds'],
   accidents: ['accidents'],
   eore: ['eore'],
+  risk_cells: ['risk-cells'],
   admin_areas: ['admin-fill', 'admin-line'],
 };
 
@@ -42,6 +45,7 @@ export function mapStyle() {
       finds: source('finds'),
       accidents: source('accidents'),
       eore: source('eore'),
+      risk: source('risk-cells'),
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': '#dfe7ee' } },
@@ -58,6 +62,19 @@ export function mapStyle() {
         source: 'admin',
         'source-layer': 'admin_areas',
         paint: { 'line-color': '#8d8a80', 'line-width': 1.2 },
+      },
+      {
+        // Risk cells under everything else: they guide survey, the records on top are the facts.
+        id: 'risk-cells',
+        type: 'circle',
+        source: 'risk',
+        'source-layer': 'risk_cells',
+        filter: ['has', 'risk'],
+        paint: {
+          'circle-color': ['interpolate', ['linear'], ['get', 'risk'], ...RISK_COLOURS.flat()],
+          'circle-radius': cellRadius(),
+          'circle-opacity': 0.7,
+        },
       },
       {
         id: 'outcomes-fill',
@@ -129,6 +146,16 @@ export function mapStyle() {
       pointLayer('eore', 4),
     ],
   };
+}
+
+/** A risk cell's circle: about half its side on the ground (metres per pixel at the equator, so a little less
+ * away from it: the dots do not touch), never under 1.5 pixels. */
+function cellRadius() {
+  const stops = [];
+  for (let z = 2; z <= 20; z += 2) {
+    stops.push(z, ['max', 1.5, ['*', ['coalesce', ['get', 'cell_size_m'], 1000], (0.5 * 2 ** z) / 156543.03]]);
+  }
+  return ['interpolate', ['exponential', 2], ['zoom'], ...stops];
 }
 
 function pointLayer(name, radius) {

@@ -13,6 +13,7 @@ import {
   CLASS_COLOURS,
   KIND_COLOURS,
   POINT_COLOURS,
+  RISK_COLOURS,
 } from './map-style.js';
 
 // Tests (and curious people) can wait for the map: __mapIdle turns true on maplibre's 'idle' event.
@@ -63,6 +64,7 @@ function buildControls(map) {
     finds: POINT_COLOURS.finds,
     accidents: POINT_COLOURS.accidents,
     eore: POINT_COLOURS.eore,
+    risk_cells: RISK_COLOURS[3][1],
     admin_areas: '#8d8a80',
   };
   checkboxList(layers, Object.keys(LAYER_GROUPS), 'layer', colours, (event) => {
@@ -86,6 +88,10 @@ function buildControls(map) {
     swatch.style.background = colour;
     kinds.append(el('div', { className: 'legend-row' }, swatch, el('span', { 'data-i18n': `kind.${kind}` })));
   }
+  const risk = document.getElementById('risk-legend');
+  const ramp = el('div', { className: 'risk-ramp', 'aria-hidden': 'true' });
+  ramp.style.background = `linear-gradient(to right, ${RISK_COLOURS.map(([at, colour]) => `${colour} ${at * 100}%`).join(', ')})`;
+  risk.append(ramp, el('div', { className: 'risk-ends' }, el('span', { text: '0' }), el('span', { text: '1' })));
 }
 
 // --- the detail panel ---------------------------------------------------------------------------

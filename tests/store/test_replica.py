@@ -1,0 +1,238 @@
+"""Reads from a streaming replica (``--read-db``), writes to the primary, and reading one's own writes.
+
+The routing itself is tested on two GeoPackage files (no server needed); the real thing on a primary and a
+streaming replica built with PostgreSQL's tools on loopback ports (``pg_cluster.py``), skipped with the reason
+when the tools are missing and failed under CI (``CI`` set), as the PostGIS tests are.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from shapely.geometry import Point, box
+from typer.testing import CliRunner
+
+from landrelease.cli import app
+from landrelease.domain.records import Change, NewFeature
+from landrelease.errors import StoreError
+from landrelease.store import open_store
+from landrelease.store.routing import RoutedStore, StickyAfterWrite
+from tests.store import pg_cluster
+from tests.store.conftest import PostGISDatabase
+
+ANNA = Change("anna", "national survey 2024", datetime(2024, 5, 1, 9, 30, tzinfo=UTC))
+
+
+def hazards(*names: str) -> list[NewFeature]:
+    return [
+        NewFeature({"name": name, "hazard_class": "SHA", "status": "active"}, box(i, 0, i + 1, 1))
+        for i, name in enumerate(names)
+    ]
+
+
+# --- the routing, on two files -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_files(tmp_path: Path) -> tuple[str, str]:
+    """A "primary" file and a "replica" file copied from it before the primary got one more hazard: which
+    one answers a read shows in the count."""
+    primary, replica = str(tmp_path / "primary.gpkg"), str(tmp_path / "replica.gpkg")
+    with open_store(primary, create=True) as store:
+        store.add("hazards", hazards("north", "south"), ANNA)
+    shutil.copy(primary, replica)
+    with open_store(primary) as store:
+        store.add("hazards", hazards("east"), ANNA)
+    return primary, replica
+
+
+def test_reads_go_to_the_replica_until_a_write_then_to_the_primary(two_files: tuple[str, str]) -> None:
+    primary, replica = two_files
+    with RoutedStore(open_store(primary), open_store(replica), StickyAfterWrite()) as store:
+        assert store.count("hazards") == 2  # the replica's
+        assert [f.attributes["name"] for f in store.features("hazards")] == ["north", "south"]
+        assert store.reads == {"primary": 0, "replica": 2}
+        assert store.location == primary and store.reads_from == replica
+
+        (new,) = store.add("hazards", hazards("west"), ANNA)
+        assert store.get(new).attributes["name"] == "west"  # read-your-writes: from the primary
+        assert store.count("hazards") == 4
+        assert store.reads == {"primary": 2, "replica": 2}
+    with open_store(replica) as copy:
+        assert copy.count("hazards") == 2  # nothing was written to the replica
+
+
+def test_writes_never_reach_the_replica(two_files: tuple[str, str]) -> None:
+    primary, replica = two_files
+    with RoutedStore(open_store(primary), open_store(replica)) as store:
+        first = store.get("HZ-000001")  # from the replica
+        store.update(first.id, ANNA, {"name": "renamed"})
+        store.set_derived("hazards", {first.id: {}})
+        store.retire("HZ-000002", ANNA)
+        assert store.get(first.id).attributes["name"] == "renamed"
+        assert [v.version for v in store.history(first.id)] == [1, 2]
+    with open_store(replica) as copy:
+        assert copy.get("HZ-000001").attributes["name"] == "north"
+        assert copy.count("hazards") == 2
+
+
+def test_read_db_needs_postgresql_for_both(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="--read-db needs PostgreSQL for both"):
+        open_store(str(tmp_path / "a.gpkg"), read=str(tmp_path / "b.gpkg"))
+    result = CliRunner().invoke(
+        app, ["--db", str(tmp_path / "a.gpkg"), "--read-db", "postgresql://127.0.0.1:1/x", "report", "land-release"]
+    )
+    assert result.exit_code == 2
+    assert "--read-db needs PostgreSQL for both" in result.stderr
+
+
+def test_read_db_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANDRELEASE_READ_DB", str(tmp_path / "b.gpkg"))
+    result = CliRunner().invoke(app, ["--db", str(tmp_path / "a.gpkg"), "report", "land-release"])
+    assert result.exit_code == 2
+    assert "--read-db needs PostgreSQL for both" in result.stderr
+
+
+def test_a_read_db_that_is_not_replaying_gets_reads_from_the_primary_after_a_write(
+    postgis_database: PostGISDatabase,
+) -> None:
+    url = postgis_database.fresh_schema()
+    try:
+        with open_store(url, create=True, read=url) as store:  # the same server: not a streaming replica
+            assert isinstance(store, RoutedStore) and isinstance(store.freshness, StickyAfterWrite)
+            assert store.count("hazards") == 0
+            (new,) = store.add("hazards", hazards("north"), ANNA)
+            assert store.get(new).attributes["name"] == "north"
+            assert store.reads == {"primary": 1, "replica": 1}
+    finally:
+        postgis_database.drop_schema(url)
+
+
+def test_an_unreachable_read_db_is_one_line(postgis_database: PostGISDatabase) -> None:
+    url = postgis_database.fresh_schema()
+    try:
+        with pytest.raises(StoreError, match=r"^cannot connect to postgresql://postgres@127\.0\.0\.1:1/x: "):
+            open_store(url, create=True, read="postgresql://postgres:secret@127.0.0.1:1/x")
+    finally:
+        postgis_database.drop_schema(url)
+
+
+# --- a real primary and streaming replica ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pair() -> Iterator[pg_cluster.Pair]:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        reason: str | None = "psycopg is not installed (pip install 'psycopg[binary]')"
+    else:
+        reason = pg_cluster.missing_tools()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"replica test cannot run under CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+    with pg_cluster.replicated_pair() as built:
+        yield built
+
+
+def _on(url: str, query: str) -> object:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(query).fetchone()
+    assert row is not None
+    return row[0]
+
+
+@pytest.mark.slow
+def test_reads_are_served_by_the_replica_and_writes_reach_it(pair: pg_cluster.Pair) -> None:
+    from landrelease.store.postgis.replication import ReplayPosition
+
+    assert _on(pair.replica, "SELECT pg_is_in_recovery()") is True
+    assert _on(pair.primary, "SELECT pg_is_in_recovery()") is False
+    store = open_store(pair.primary, create=True, read=pair.replica)  # the schema reaches the replica by WAL
+    try:
+        assert isinstance(store, RoutedStore) and isinstance(store.freshness, ReplayPosition)
+        ids = store.add("hazards", hazards("north", "south"), ANNA)
+        assert [store.get(i).attributes["name"] for i in ids] == ["north", "south"]
+        # Written through landrelease, visible on the replica itself:
+        assert _on(pair.replica, "SELECT count(*) FROM hazards") == 2
+
+        # Replay paused: another program's write reaches the primary but not the replica, so a read that does
+        # not see it was served by the replica.
+        _on(pair.replica, "SELECT pg_wal_replay_pause()::text")
+        with open_store(pair.primary) as other:
+            (theirs,) = other.add("hazards", hazards("east"), ANNA)
+        before = store.reads
+        assert store.count("hazards") == 2
+        assert store.reads["replica"] == before["replica"] + 1
+
+        # Our own write, replay still paused: the read after it waits briefly, then reads the primary.
+        (ours,) = store.add("hazards", hazards("west"), ANNA)
+        assert store.get(ours).attributes["name"] == "west"
+        assert store.reads["primary"] == before["primary"] + 1
+
+        # Replay resumed: the replica catches up, reads go back to it and see every write.
+        _on(pair.replica, "SELECT pg_wal_replay_resume()::text")
+        assert store.freshness.fresh()
+        assert store.get(theirs).attributes["name"] == "east"
+        assert store.count("hazards") == 4
+        assert store.reads["replica"] == before["replica"] + 3
+        assert _on(pair.replica, "SELECT count(*) FROM hazards") == 4
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_the_cli_and_service_read_from_the_replica(pair: pg_cluster.Pair) -> None:
+    import warnings
+
+    from starlette.exceptions import StarletteDeprecationWarning
+
+    from landrelease.accounts import open_accounts
+    from landrelease.accounts.users import create_user
+    from landrelease.service.app import create_app
+    from landrelease.service.context import Role
+
+    with warnings.catch_warnings():  # Starlette 1.x prefers httpx2 for its TestClient; httpx is installed
+        warnings.simplefilter("ignore", StarletteDeprecationWarning)
+        from fastapi.testclient import TestClient
+
+    runner = CliRunner()
+    with open_store(pair.primary, create=True) as primary:
+        (hazard,) = primary.add("hazards", hazards("field by the road"), ANNA)
+        primary.add("finds", [NewFeature({"quantity": 2}, Point(0.5, 0.5))], ANNA)
+        names = sorted(str(f.attributes["name"]) for f in primary.features("hazards"))  # the other test's too
+    where = ["--db", pair.primary, "--read-db", pair.replica]
+    shown = runner.invoke(app, [*where, "history", hazard, "--json"])
+    assert shown.exit_code == 0, shown.stderr
+    assert "field by the road" in shown.stdout
+    report = runner.invoke(app, [*where, "report", "land-release", "--json"])
+    assert report.exit_code == 0, report.stderr
+    assert json.loads(report.stdout)["totals"]["hazards"] == len(names)
+
+    # The service: users and sessions live on the primary, the map and listings are read from the replica.
+    accounts = open_accounts(pair.primary)
+    try:
+        token = create_user(accounts, "viewer", Role.VIEWER, None, None)[1]
+    finally:
+        accounts.close()
+    service = create_app(pair.primary, read_db=pair.replica)
+    with TestClient(service, headers={"Authorization": f"Bearer {token}"}) as client:
+        store = service.state.store
+        assert isinstance(store, RoutedStore) and store.reads_from.endswith(pair.replica.rsplit("@", 1)[1])
+        items = client.get("/ogc/collections/hazards/items")
+        assert items.status_code == 200, items.text
+        assert sorted(f["properties"]["name"] for f in items.json()["features"]) == names
+        assert store.reads["replica"] >= 1 and store.reads["primary"] == 0
+
+    # --db must name the primary: the replica cannot take writes.
+    with pytest.raises(StoreError, match="read-only replica; --db must name the primary"):
+        open_store(pair.replica, read=pair.replica)
