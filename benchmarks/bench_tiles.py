@@ -9,14 +9,20 @@ run on the same tiles:
   nothing else: the floor of any tile cut from this database;
 - ``service_index`` (PostGIS): the same tiles cut by the service from its own index of the layer, as on the
   embedded store (what the PostGIS store would cost without ``ST_AsMVT``);
-- ``uncached``: the same tile cut without the cache, from ``store.features(layer, bbox)`` (read, decode,
+- ``uncached``: the same tile cut without the index, from ``store.features(layer, bbox)`` (read, decode,
   clip with shapely, encode), which is what each request would cost without the per-process index.
+
+The tile cache (``service.tiles.TileCache``) is off for the 300 tiles above (each tile is cut) and on for a
+map session timed after them: ``--views`` views drawn with repeats (a few places are looked at often, as a
+programme's districts are: Zipf-like popularity over ``--places`` places), each one zoom 8-14 and the 3x3
+tiles around its centre, through one fresh cache; requests are split into cold (first cut) and warm (served
+from the cache). On PostGIS the store cuts its own tiles and nothing is cached.
 
 PostGIS: a throwaway database is made on the server of ``--admin-url`` (default the local cluster as user
 postgres) and dropped at the end.
 
 Usage: python -m benchmarks.bench_tiles [--db gpkg|postgresql] [--hazards 100000] [--tiles 300]
-       [--baseline-tiles 60] [--admin-url URL]
+       [--baseline-tiles 60] [--views 200] [--places 40] [--admin-url URL]
 """
 
 from __future__ import annotations
@@ -38,7 +44,14 @@ from benchmarks.common import peak_rss_mb, synthetic_programme, timed
 from landrelease.domain.records import Change, NewFeature
 from landrelease.domain.schema import HAZARDS
 from landrelease.service.ogc_index import LayerCache, LayerIndex
-from landrelease.service.tiles import TILE_PROPERTIES, lonlat_bounds, mercator_bounds, render, tile_bytes
+from landrelease.service.tiles import (
+    TILE_PROPERTIES,
+    TileCache,
+    lonlat_bounds,
+    mercator_bounds,
+    render,
+    tile_bytes,
+)
 from landrelease.store import Store, open_store
 
 
@@ -57,6 +70,8 @@ def main() -> None:
     parser.add_argument("--hazards", type=int, default=100_000)
     parser.add_argument("--tiles", type=int, default=300)
     parser.add_argument("--baseline-tiles", type=int, default=60)
+    parser.add_argument("--views", type=int, default=200)
+    parser.add_argument("--places", type=int, default=40)
     parser.add_argument("--db", choices=("gpkg", "postgresql"), default="gpkg")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
@@ -89,17 +104,28 @@ def main() -> None:
 
         cache = LayerCache()
         properties = TILE_PROPERTIES["hazards"]
-        first_s, _ = timed(lambda: tile_bytes(store, HAZARDS, *tiles[0], cache))
+        first_s, _ = timed(lambda: tile_bytes(store, HAZARDS, *tiles[0], cache, None))
         times: list[float] = []
         sizes: list[int] = []
         by_zoom: dict[int, list[float]] = {}
         for z, x, y in tiles:
             start = time.perf_counter()
-            content = tile_bytes(store, HAZARDS, z, x, y, cache)
+            content = tile_bytes(store, HAZARDS, z, x, y, cache, None)
             elapsed = time.perf_counter() - start
             times.append(elapsed)
             by_zoom.setdefault(z, []).append(elapsed)
             sizes.append(len(content or b""))
+
+        session = map_session(centres, rng, args.views, args.places)
+        tile_cache = TileCache()
+        cold_times: list[float] = []
+        warm_times: list[float] = []
+        for z, x, y in session:
+            hits = tile_cache.hits
+            start = time.perf_counter()
+            tile_bytes(store, HAZARDS, z, x, y, cache, tile_cache)
+            elapsed = time.perf_counter() - start
+            (warm_times if tile_cache.hits > hits else cold_times).append(elapsed)
 
         baseline = tiles[: args.baseline_tiles]
         read_times, uncached_times, index_times = [], [], []
@@ -154,9 +180,19 @@ def main() -> None:
                 "tiles": len(tiles),
                 "zooms": "8-14",
                 "first_tile_s": round(first_s, 3),
-                "tile": percentiles(times),
+                "tile_no_tile_cache": percentiles(times),
                 "tile_by_zoom": {str(z): percentiles(t) for z, t in sorted(by_zoom.items())},
                 "mean_tile_bytes": int(np.mean(sizes)),
+                "session": {
+                    "views": args.views,
+                    "places": args.places,
+                    "requests": len(session),
+                    "all": percentiles(cold_times + warm_times),
+                    "cold": percentiles(cold_times) if cold_times else None,
+                    "warm": percentiles(warm_times) if warm_times else None,
+                    "warm_share": round(len(warm_times) / len(session), 2),
+                    "cached_mb": round(tile_cache.size / 2**20, 1),
+                },
                 "empty_tiles": sum(1 for s in sizes if s == 0),
                 **baselines,
                 "peak_rss_mb": round(peak_rss_mb()),
@@ -164,6 +200,21 @@ def main() -> None:
             indent=2,
         )
     )
+
+
+def map_session(
+    centres: np.ndarray[Any, Any], rng: np.random.Generator, views: int, places: int
+) -> list[tuple[int, int, int]]:
+    """The tiles of ``views`` map views, in order: each a popular place (Zipf-like: place k is viewed about
+    1/k as often as the first) at a zoom of 8-14, showing the 3x3 tiles around the place."""
+    spots = centres[rng.integers(0, len(centres), places)]
+    weights = 1 / np.arange(1, places + 1)
+    chosen = rng.choice(places, views, p=weights / weights.sum())
+    requests = []
+    for place, z in zip(chosen.tolist(), rng.integers(8, 15, views).tolist(), strict=True):
+        cx, cy = tile_of(*spots[place], z)
+        requests += [(z, cx + dx, cy + dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    return requests
 
 
 def read_bbox(url: str, box: tuple[float, float, float, float], properties: tuple[str, ...]) -> None:

@@ -215,3 +215,25 @@ def test_real_bih_programme_admin_areas_hazards_and_incidents(gpkg: Store) -> No
     assert sum(float(g.figures["estimated_m2"]) for g in report.groups) == pytest.approx(report.totals.estimated_m2)
     with_area = [g for g in report.groups if g.key != "(none)"]
     assert sum(int(g.figures["hazards"]) for g in with_area) > 0.95 * hazards.imported
+
+
+def test_each_feature_with_bad_attributes_gets_its_first_reason(gpkg: Store, tmp_path: Path) -> None:
+    src = _geojson(
+        tmp_path / "attributes.geojson",
+        [
+            (shapely.box(30.0, 48.0, 30.01, 48.01), {"hazard_class": "SHA", "reported_date": "2020-01-02"}),
+            (shapely.box(30.1, 48.0, 30.11, 48.01), {"hazard_class": "XYZ", "reported_date": "not a date"}),
+            (shapely.box(30.2, 48.0, 30.21, 48.01), {"reported_date": "2020-01-02"}),
+            (shapely.box(30.3, 48.0, 30.31, 48.01), {"hazard_class": "CHA", "reported_date": "not a date"}),
+            (shapely.box(30.4, 48.0, 30.41, 48.01), {"hazard_class": "cha", "reported_date": "31.12.2019"}),
+        ],
+    )
+    summary = import_file(gpkg, "hazards", src, ImportOptions())
+    assert (summary.imported, summary.rejected) == (3, 2)
+    reasons = {e.index: e.reason for e in summary.errors}
+    assert reasons[1] == "hazard_class: 'XYZ' is not one of SHA, CHA, EOD, stockpile"  # the class is checked first
+    assert reasons[3] == "reported_date: 'not a date' is not a valid date"
+    first, defaulted, last = (gpkg.get(i).attributes for i in summary.ids)
+    assert (first["hazard_class"], first["reported_date"], first["status"]) == ("SHA", "2020-01-02", "active")
+    assert defaulted["hazard_class"] == "SHA"  # a file without classes holds suspected areas
+    assert (last["hazard_class"], last["reported_date"]) == ("CHA", "2019-12-31")

@@ -23,7 +23,15 @@ from landrelease.domain.schema import LAYERS
 from landrelease.errors import InvalidInput
 from landrelease.service.context import Principal, Role
 from landrelease.service.ogc_index import LayerCache, to_mercator
-from landrelease.service.tiles import EXTENT, lonlat_bounds, mercator_bounds, parse_tile, tile_bytes, tiles_router
+from landrelease.service.tiles import (
+    EXTENT,
+    TileCache,
+    lonlat_bounds,
+    mercator_bounds,
+    parse_tile,
+    tile_bytes,
+    tiles_router,
+)
 from landrelease.store import Store, open_store
 
 CHANGE = Change("tester", "test data")
@@ -155,3 +163,53 @@ def test_attributes_refresh_after_their_age(store: Store) -> None:
     assert content is not None
     statuses = {f["properties"]["id"]: f["properties"]["status"] for f in decode(content)["hazards"]["features"]}
     assert statuses["HZ-000002"] == "active"
+
+
+def test_cached_tiles_are_reused_until_a_write(store: Store) -> None:
+    layers, tiles = LayerCache(), TileCache()
+    x, y = tile_of(30.005, 49.005, Z)
+    hazards = LAYERS["hazards"]
+    first = tile_bytes(store, hazards, Z, x, y, layers, tiles)
+    assert tile_bytes(store, hazards, Z, x, y, layers, tiles) == first
+    assert (tiles.hits, tiles.misses) == (1, 1)
+    # A new hazard in the same tile: the cached tile must not be served.
+    (added,) = store.add(
+        "hazards",
+        [NewFeature({"hazard_class": "EOD", "status": "active"}, shapely.box(30.0, 49.0, 30.005, 49.005))],
+        CHANGE,
+    )
+    content = tile_bytes(store, hazards, Z, x, y, layers, tiles)
+    assert content is not None
+    assert added in [f["properties"]["id"] for f in decode(content)["hazards"]["features"]]
+    # An attribute edit: seen as soon as the index re-reads its attributes, the tile with it.
+    fresh = LayerCache(attribute_age=0.0)
+    tile_bytes(store, hazards, Z, x, y, fresh, tiles)
+    store.update("HZ-000001", CHANGE, {"status": "closed"}, status_change=True)
+    content = tile_bytes(store, hazards, Z, x, y, fresh, tiles)
+    assert content is not None
+    statuses = {f["properties"]["id"]: f["properties"]["status"] for f in decode(content)["hazards"]["features"]}
+    assert statuses["HZ-000001"] == "closed"
+
+
+def test_the_route_never_serves_a_cached_tile_after_a_write(client: TestClient, store: Store) -> None:
+    x, y = tile_of(30.005, 49.005, Z)
+    url = f"/tiles/hazards/{Z}/{x}/{y}.mvt"
+    before = client.get(url).content
+    assert client.get(url).content == before
+    store.retire("HZ-000001", CHANGE)
+    after = [f["properties"]["id"] for f in decode(client.get(url).content)["hazards"]["features"]]
+    assert "HZ-000001" not in after
+
+
+def test_the_tile_cache_is_bounded_by_bytes() -> None:
+    tiles = TileCache(max_bytes=3 * (256 + 100))
+    for n in range(5):
+        tiles.put((1, "hazards", 8, n, 0), "state", bytes(100))
+    assert len(tiles) == 3
+    assert tiles.size <= tiles.max_bytes
+    assert tiles.get((1, "hazards", 8, 0, 0), "state") == (False, None)  # the oldest went first
+    assert tiles.get((1, "hazards", 8, 4, 0), "state") == (True, bytes(100))
+    assert tiles.get((1, "hazards", 8, 4, 0), "other state") == (False, None)  # another state: dropped
+    assert len(tiles) == 2
+    tiles.put((1, "hazards", 8, 9, 9), "state", bytes(10_000))  # larger than the whole cache: not kept
+    assert len(tiles) == 2

@@ -337,6 +337,62 @@ def test_bounding_box_matches_brute_force_on_a_large_layer(store: Store) -> None
         assert [f.id for f in store.features("hazards", query)] == expected
 
 
+def test_page_filters_counts_and_slices_in_creation_order(store: Store) -> None:
+    geometries = [box(i, 0, i + 0.5, 0.5) for i in range(12)]
+    classes = ["SHA", "CHA", "EOD"]
+    ids = store.add(
+        "hazards",
+        [
+            NewFeature(hazard(f"H{i}", classes[i % 3], "active" if i < 8 else "closed"), g)
+            for i, g in enumerate(geometries)
+        ],
+        ANNA,
+    )
+    store.retire(ids[3], BOHDAN)
+    current = [i for i in ids if i != ids[3]]
+    page, matched = store.page("hazards", limit=4)
+    assert ([f.id for f in page], matched) == (current[:4], 11)
+    assert page[0] == store.get(ids[0])  # whole features: attributes, geometry, version
+    page, matched = store.page("hazards", limit=4, offset=8)
+    assert ([f.id for f in page], matched) == (current[8:], 11)
+    page, matched = store.page("hazards", equals={"hazard_class": "SHA"}, limit=10)
+    assert ([f.id for f in page], matched) == ([ids[0], ids[6], ids[9]], 3)  # ids[3] is retired
+    page, matched = store.page("hazards", equals={"hazard_class": "SHA", "status": "closed"}, limit=10)
+    assert ([f.id for f in page], matched) == ([ids[9]], 1)
+    page, matched = store.page("hazards", equals={"hazard_class": "CHA"}, bbox=(2.5, -1, 7.2, 1), limit=1, offset=1)
+    assert ([f.id for f in page], matched) == ([ids[7]], 2)  # ids[4] and ids[7] match; the second of them
+    page, matched = store.page("hazards", bbox=(0.5, 0.5, 1.0, 1.0), limit=10)  # touching edges count
+    assert ([f.id for f in page], matched) == (ids[:2], 2)
+    assert store.page("hazards", equals={"status": "nonesuch"}, limit=10) == ([], 0)
+    assert store.page("hazards", limit=10, offset=50) == ([], 11)
+    assert store.page("hazards", equals={"operator": None}, limit=10) == ([], 0)  # a missing value never matches
+    assert store.page("hazards", equals={"name": "H1\x00"}, limit=10) == ([], 0)
+    with pytest.raises(InvalidInput, match="hazards has no field called 'colour'"):
+        store.page("hazards", equals={"colour": "red"}, limit=10)
+    with pytest.raises(InvalidInput, match="cannot be filtered by a bounding box"):
+        store.page("organisations", bbox=(0, 0, 1, 1), limit=10)
+
+
+def test_page_bounding_box_matches_brute_force(store: Store) -> None:
+    rng = np.random.default_rng(11)
+    x, y = rng.uniform(22, 40, 2000), rng.uniform(44, 52, 2000)
+    size = rng.uniform(0.0001, 0.5, 2000)
+    polygons = shapely.box(x, y, x + size, y + size)
+    classes = rng.choice(["SHA", "CHA"], 2000).tolist()
+    ids = store.add(
+        "hazards", [NewFeature(hazard(hazard_class=c), p) for c, p in zip(classes, polygons, strict=True)], ANNA
+    )
+    bounds = shapely.bounds(polygons)
+    for query in [(30, 48, 31, 49), (35.5, 50.25, 35.51, 50.26), (0, 0, 100, 100)]:
+        expected = [
+            i
+            for i, b, c in zip(ids, bounds, classes, strict=True)
+            if c == "CHA" and b[0] <= query[2] and b[2] >= query[0] and b[1] <= query[3] and b[3] >= query[1]
+        ]
+        page, matched = store.page("hazards", equals={"hazard_class": "CHA"}, bbox=query, limit=7, offset=3)
+        assert ([f.id for f in page], matched) == (expected[3:10], len(expected))
+
+
 def test_columns_give_whole_layers_for_analysis(store: Store) -> None:
     ids = store.add(
         "hazards",

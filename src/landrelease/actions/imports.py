@@ -271,23 +271,23 @@ def _attribute_rows(
         columns[name] = [value] * n
     if unmapped:
         columns["extra"] = [_extra(p, unmapped) for p in properties]
-    rows: list[dict[str, Scalar] | str] = [{} for _ in range(n)]
+    # Checked columns first, then the rows at once: a feature's reason is the first bad field's, in column order.
     fields = {f.name: f for f in layer.fields}
+    checked: dict[str, list[Scalar]] = {}
+    reasons: dict[int, str] = {}
     for name, values in columns.items():
         f = fields[name]
         if f.derived:
             continue
         bulk = coerce_text_column(f, values)
         if bulk is not None:
-            for row, text in zip(rows, bulk, strict=True):
-                if not isinstance(row, str):
-                    row[name] = text
+            checked[name] = bulk
             continue
         # Keyed by type too: True, 1 and 1.0 are equal in Python but not the same text.
         memo: dict[tuple[type, object], Scalar | InvalidInput] = {}
+        good: list[Scalar] = [None] * n
         for i, value in enumerate(values):
-            row = rows[i]
-            if isinstance(row, str):
+            if i in reasons:
                 continue
             try:
                 result = memo[type(value), value]
@@ -303,16 +303,29 @@ def _attribute_rows(
                 except InvalidInput as error:
                     result = error
             if isinstance(result, InvalidInput):
-                rows[i] = result.message
+                reasons[i] = result.message
             else:
-                row[name] = result
+                good[i] = result
+        checked[name] = good
     # Outcomes may get their hazard from the location (linked later), so only they skip the hazard check.
     required = [f.name for f in layer.fields if f.required and not (layer.name == "outcomes" and f.name == "hazard_id")]
-    for i, row in enumerate(rows):
-        if isinstance(row, dict):
-            missing = [name for name in required if row.get(name) is None]
-            if missing:
-                rows[i] = f"missing required {'field' if len(missing) == 1 else 'fields'}: {', '.join(missing)}"
+    missing: dict[int, list[str]] = {}
+    for name in required:
+        present = checked.get(name) or [None] * n
+        for i in (i for i, v in enumerate(present) if v is None):
+            missing.setdefault(i, []).append(name)
+    for i, names in missing.items():
+        if i not in reasons:
+            reasons[i] = f"missing required {'field' if len(names) == 1 else 'fields'}: {', '.join(names)}"
+    keys = list(checked)
+    rows: list[dict[str, Scalar] | str]
+    if keys:
+        # Each tuple holds one value per key by construction: the inner zip needs no strictness check.
+        rows = [dict(zip(keys, values, strict=False)) for values in zip(*checked.values(), strict=True)]
+    else:
+        rows = [{} for _ in range(n)]
+    for i, reason in reasons.items():
+        rows[i] = reason
     return rows
 
 

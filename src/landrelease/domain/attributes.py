@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import cast
 
 from landrelease.domain.records import Scalar
 from landrelease.domain.schema import Field, FieldType, Layer
@@ -47,16 +48,20 @@ def coerce_text_column(f: Field, values: Sequence[object]) -> list[Scalar] | Non
     """
     if f.type is not FieldType.TEXT or f.choices is not None:
         return None
-    stripped: list[Scalar] = []
-    for value in values:
-        if type(value) is str:
-            stripped.append(value.strip() or None)
-        elif value is None:
-            stripped.append(None)
-        else:
-            return None
+    kinds = set(map(type, values))
+    if not kinds <= {str, type(None)}:
+        return None
+    column = cast(Sequence[str | None], values)
+    texts: list[str]
+    stripped: list[Scalar]
+    if type(None) in kinds:
+        stripped = [None if v is None else (v.strip() or None) for v in column]
+        texts = [v for v in stripped if type(v) is str]
+    else:
+        texts = list(map(str.strip, cast(Sequence[str], column)))
+        stripped = [t or None for t in texts]
     try:
-        "".join(v for v in stripped if type(v) is str).encode("utf-8")
+        "".join(texts).encode("utf-8")
     except UnicodeEncodeError:
         return None  # the slow path names the value at fault
     return stripped

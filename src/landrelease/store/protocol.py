@@ -86,6 +86,20 @@ class Store(Protocol):
 
     def count(self, layer: str) -> int: ...
 
+    def page(
+        self,
+        layer: str,
+        *,
+        equals: Mapping[str, Scalar] | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> tuple[list[Feature], int]:
+        """One page of a layer's current features in creation order, the database doing the work: those
+        whose fields equal ``equals`` (a missing value never matches) and whose envelope meets ``bbox``,
+        ``limit`` of them from ``offset``; with the number matched in all."""
+        ...
+
     def columns(
         self, layer: str, names: Sequence[str], *, geometry: bool = True
     ) -> tuple[list[str], Geometries, dict[str, list[Scalar]]]:

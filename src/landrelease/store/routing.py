@@ -148,6 +148,17 @@ class RoutedStore:
     def count(self, layer: str) -> int:
         return self._reader().count(layer)
 
+    def page(
+        self,
+        layer: str,
+        *,
+        equals: Mapping[str, Scalar] | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> tuple[list[Feature], int]:
+        return self._reader().page(layer, equals=equals, bbox=bbox, limit=limit, offset=offset)
+
     def columns(
         self, layer: str, names: Sequence[str], *, geometry: bool = True
     ) -> tuple[list[str], Geometries, dict[str, list[Scalar]]]:

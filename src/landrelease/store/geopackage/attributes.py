@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from operator import itemgetter
 
 from landrelease.domain.attributes import coerce_text_column, coerce_value
 from landrelease.domain.records import Scalar
@@ -73,15 +74,14 @@ class AttributeRules:
         """Check a batch; return every writable field's column (derived fields dropped). Refuses unknown
         fields, bad values and missing required values, naming the first feature at fault."""
         count = len(records)
-        given = set().union(*(r.keys() for r in records))
+        # A batch from an import has the same fields in every record: transpose it at once.
+        transposed = transpose(records)
+        uniform = transposed is not None
+        given = set(transposed) if transposed is not None else set().union(*(r.keys() for r in records))
         for name in sorted(given - self.fields.keys() - self.derived):
             raise self._unknown(name, next(i for i, r in enumerate(records) if name in r))
-        # A batch from an import has the same fields in the same order in every record: transpose it at once.
-        first = list(records[0].keys()) if records else []
-        uniform = all(list(r.keys()) == first for r in records)
-        transposed: dict[str, list[Scalar]] = {}
-        if uniform and first:
-            transposed = dict(zip(first, map(list, zip(*(r.values() for r in records), strict=True)), strict=True))
+        if transposed is None:
+            transposed = {}
         columns: dict[str, list[Scalar]] = {}
         for name in self.names:
             column: list[Scalar]
@@ -138,6 +138,30 @@ class AttributeRules:
             return coerce_value(self.layer.field(name), value)
         except InvalidInput as error:
             raise InvalidInput(f"{record_id}: {error.message}") from None
+
+
+def transpose(records: Sequence[Mapping[str, Scalar]]) -> dict[str, list[Scalar]] | None:
+    """The batch as columns when every record has the same fields (in any order), else None.
+
+    Records of the same size all holding the first record's keys have exactly its keys; one
+    ``itemgetter`` per record then does the work in C (a missing key stops it at once).
+    """
+    if not records:
+        return {}
+    first = list(records[0].keys())
+    size = len(first)
+    if any(len(r) != size for r in records):
+        return None
+    if size == 0:
+        return {}
+    get = itemgetter(*first)
+    try:
+        rows = list(map(get, records))
+    except KeyError:
+        return None
+    if size == 1:
+        return {first[0]: rows}
+    return dict(zip(first, map(list, zip(*rows, strict=True)), strict=True))
 
 
 @cache

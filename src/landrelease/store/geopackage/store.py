@@ -29,7 +29,7 @@ from landrelease.errors import Conflict, InvalidInput, NotFound, StoreError
 from landrelease.store import places
 from landrelease.store.dumps import LayerDump, ServiceDump
 from landrelease.store.geopackage import blob, connection, dumps, geometries, history, rtree, schema, sql
-from landrelease.store.geopackage.attributes import AttributeRules, rules_for
+from landrelease.store.geopackage.attributes import AttributeRules, rules_for, transpose
 from landrelease.store.protocol import KEEP, Geometries, Keep
 
 #: From this many rows, ``add`` fills the R*Tree itself instead of through the per-row insert trigger.
@@ -181,10 +181,14 @@ class GeoPackageStore:
         # Columns nobody filled are left out of the INSERT (NULL anyway): binding is much of the cost.
         filled = {name: column for name, column in columns.items() if column.count(None) != count}
         documents = history.to_json_many(filled, count)
-        for name in sorted(set().union(*(f.derived.keys() for f in features))):
+        derived = transpose([f.derived for f in features])
+        if derived is None:  # features differ in which derived values they bring
+            brought = set().union(*(f.derived.keys() for f in features))
+            derived = {name: [f.derived.get(name) for f in features] for name in brought}
+        for name in sorted(derived):
             # Derived values known at creation go into the row, not into the versioned attributes.
-            values = [f.derived.get(name) for f in features]
-            if all(type(v) is float for v in values) and np.isfinite(np.asarray(values, dtype=np.float64)).all():
+            values = derived[name]
+            if set(map(type, values)) == {float} and np.isfinite(np.asarray(values, dtype=np.float64)).all():
                 table.rules.check_derived(name, values[0], "feature 0")  # the name is a derived field
                 filled[name] = values
             else:
@@ -390,6 +394,49 @@ class GeoPackageStore:
             result: int = conn.execute(f"SELECT count(*) FROM {sql.quote(table.name)}").fetchone()[0]
         return result
 
+    def page(
+        self,
+        layer: str,
+        *,
+        equals: Mapping[str, Scalar] | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> tuple[list[Feature], int]:
+        """One page in creation order and the number matched: SQL ``WHERE`` on the columns, the R*Tree for
+        ``bbox``, ``LIMIT``/``OFFSET``; only the page's rows are decoded."""
+        table = _table(layer_named(layer))
+        where, parameters = _equals_sql(table, equals or {})
+        if bbox is not None and not table.spatial:
+            raise InvalidInput(f"{table.name} has no geometry, so it cannot be filtered by a bounding box")
+        if limit < 0 or offset < 0:
+            raise InvalidInput("limit and offset are counts: they cannot be negative")
+        source = f"{sql.quote(table.name)} AS t"
+        with self._reading() as conn:
+            if bbox is None:
+                total: int = conn.execute(f"SELECT count(*) FROM {source} WHERE {where}", parameters).fetchone()[0]
+                select = f"SELECT {', '.join('t.' + c for c in table.columns)} FROM {source}"
+                rows = conn.execute(
+                    f"{select} WHERE {where} ORDER BY t.fid LIMIT ? OFFSET ?", (*parameters, limit, offset)
+                ).fetchall()
+                return [_feature(table, row) for row in rows], total
+            # The R*Tree holds 32-bit boxes rounded outwards: its candidates are checked against the exact
+            # envelope in the geometry's header (no geometry decoded) before counting and slicing.
+            minx, miny, maxx, maxy = bbox
+            candidates = conn.execute(
+                f"SELECT t.fid, t.{sql.quote(schema.GEOMETRY_COLUMN)} FROM {source} "
+                f"JOIN {sql.quote(schema.rtree_table(table.name))} AS r ON r.id = t.fid "
+                f"WHERE {where} AND r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ? ORDER BY t.fid",
+                (*parameters, maxx, minx, maxy, miny),
+            ).fetchall()
+            matched = [fid for fid, geometry in candidates if _meets(blob.envelope(geometry), bbox)]
+            chosen = matched[offset : offset + limit]
+            rows = []
+            if chosen:
+                marks = ", ".join("?" * len(chosen))
+                rows = conn.execute(f"{table.select} WHERE fid IN ({marks}) ORDER BY fid", chosen).fetchall()
+        return [_feature(table, row) for row in rows], len(matched)
+
     def columns(
         self, layer: str, names: Sequence[str], *, geometry: bool = True
     ) -> tuple[list[str], Geometries, dict[str, list[Scalar]]]:
@@ -525,6 +572,15 @@ def _feature(table: _Table, row: Sequence[object]) -> Feature:
     version = row[2]
     assert isinstance(version, int) and isinstance(row[1], str)
     return Feature(id=row[1], layer=table.name, attributes=attributes, geometry=geometry, version=version)
+
+
+def _equals_sql(table: _Table, equals: Mapping[str, Scalar]) -> tuple[str, list[Scalar]]:
+    """``WHERE`` text and parameters for "field = value" on every pair (``1`` when there are none)."""
+    for name in equals:
+        if name not in table.fields:
+            raise InvalidInput(f"{table.name} has no field called {name!r}; fields are: {', '.join(table.fields)}")
+    terms = [f"t.{sql.quote(name)} = ?" for name in equals]
+    return (" AND ".join(terms) or "1"), list(equals.values())
 
 
 def _meets(box: blob.Envelope | None, bbox: tuple[float, float, float, float]) -> bool:

@@ -314,6 +314,50 @@ class PostGISStore(connection.Connected):
             row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table.ident)).fetchone()
         return int(row[0]) if row else 0
 
+    def page(
+        self,
+        layer: str,
+        *,
+        equals: Mapping[str, Scalar] | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> tuple[list[Feature], int]:
+        """One page in creation order and the number matched: ``WHERE`` on the columns, ``&&`` (the GiST
+        index) then the exact envelope for ``bbox``, ``LIMIT``/``OFFSET``, and a ``count``."""
+        table = _table(layer_named(layer))
+        equals = equals or {}
+        for name in equals:
+            if name not in table.fields:
+                raise InvalidInput(f"{table.name} has no field called {name!r}; fields are: {', '.join(table.fields)}")
+        if bbox is not None and not table.spatial:
+            raise InvalidInput(f"{table.name} has no geometry, so it cannot be filtered by a bounding box")
+        if limit < 0 or offset < 0:
+            raise InvalidInput("limit and offset are counts: they cannot be negative")
+        if any(isinstance(v, str) and "\x00" in v for v in equals.values()):
+            return [], 0  # PostgreSQL text cannot hold NUL, so nothing equals it (and it cannot be sent)
+        terms: list[sql.Composable] = [sql.SQL("{} = %s").format(sql.Identifier(n)) for n in equals]
+        parameters: list[object] = list(equals.values())
+        if bbox is not None:
+            # ``&&`` compares the index's single-precision boxes, rounded outwards: the exact envelope decides.
+            terms.append(
+                sql.SQL(
+                    "geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND ST_XMin(geom) <= %s AND ST_XMax(geom) >= %s "
+                    "AND ST_YMin(geom) <= %s AND ST_YMax(geom) >= %s"
+                )
+            )
+            minx, miny, maxx, maxy = (float(v) for v in bbox)
+            parameters += [minx, miny, maxx, maxy, maxx, minx, maxy, miny]
+        where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(terms) if terms else sql.SQL("")
+        with self._reading() as conn:
+            counted = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table.ident) + where, parameters)
+            row = counted.fetchone()
+            total = int(row[0]) if row else 0
+            rows = conn.execute(
+                table.select + where + sql.SQL(" ORDER BY fid LIMIT %s OFFSET %s"), [*parameters, limit, offset]
+            ).fetchall()
+        return [_feature(table, r) for r in rows], total
+
     def columns(
         self, layer: str, names: Sequence[str], *, geometry: bool = True
     ) -> tuple[list[str], Geometries, dict[str, list[Scalar]]]:
