@@ -7,11 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from landrelease.domain.attributes import coerce_text_column, coerce_value
-from landrelease.domain.records import Scalar
+from landrelease.domain.records import Scalar, transpose
 from landrelease.domain.schema import HAZARDS
 from landrelease.errors import InvalidInput
 from landrelease.store.geopackage import history
-from landrelease.store.geopackage.attributes import rules_for, transpose
+from landrelease.store.geopackage.attributes import rules_for
 
 
 def test_records_with_the_same_fields_in_any_order_are_transposed() -> None:

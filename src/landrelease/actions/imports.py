@@ -6,34 +6,37 @@ reason; ``all_or_nothing`` refuses the whole file instead. A file that cannot be
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from landrelease.actions.linking import admin_area_of, hazard_of_features, programme_extent
 from landrelease.actions.mapping import parse_map, resolve_mapping
-from landrelease.actions.release import hazard_figures, keep_current_after, refresh_ledger
+from landrelease.actions.release import hazard_figure_columns, keep_current_after, refresh_ledger
 from landrelease.domain.attributes import coerce_text_column, coerce_value
-from landrelease.domain.records import Change, NewFeature, Scalar
+from landrelease.domain.records import Change, NewFeatures, Scalar
 from landrelease.domain.schema import GeometryKind, Layer, layer_named
 from landrelease.domain.vocabulary import ContextKind, HazardClass, HazardStatus, ReleaseKind
 from landrelease.errors import ImportAborted, InvalidInput
 from landrelease.formats.read import read_features
-from landrelease.formats.result import RawFeature
 from landrelease.geo.area import geodesic_area
-from landrelease.geo.validation import Checked, Extent, Verdict, check_batch, find_duplicates
+from landrelease.geo.validation import Checked, Extent, Verdict, check_many, find_duplicates
 from landrelease.store.protocol import Store
 
 OnInvalid = Literal["reject", "repair"]
 Progress = Callable[[str], None]
 #: (index in the file, attributes, geometry) of a feature that passed the checks
 Candidate = tuple[int, dict[str, Scalar], BaseGeometry | None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,23 +89,71 @@ class ImportOptions:
 
 @dataclass
 class ImportPlan:
-    """What an import would write, before anything is written: the features that pass, and the summary."""
+    """What an import would write, before anything is written: the features that pass, held as columns
+    (a national file is checked and written without a dict per feature), and the summary."""
 
     layer: Layer
     path: Path
     driver: str
     summary: ImportSummary
-    #: (index in the file, checked attributes, checked geometry) of each feature that would be written
-    candidates: list[Candidate]
-    #: geodesic area of each hazard's geometry, by index in the file (hazards only)
-    areas: dict[int, float]
+    #: position in the file of each feature that would be written, ascending
+    indexes: list[int]
+    #: their checked attributes by field, one value per feature of ``indexes``
+    columns: dict[str, list[Scalar]]
+    #: their checked geometries
+    geometries: list[BaseGeometry | None]
+    #: the geodesic area of each one's geometry (hazards; 0 for other layers)
+    areas: list[float]
+
+    def __len__(self) -> int:
+        return len(self.indexes)
+
+    @property
+    def candidates(self) -> Iterator[Candidate]:
+        """Each feature that would be written: (position in the file, attributes, geometry)."""
+        names = list(self.columns)
+        for k, index in enumerate(self.indexes):
+            yield index, {name: self.columns[name][k] for name in names}, self.geometries[k]
+
+    def keep(self, positions: Sequence[int]) -> None:
+        """Keep only the features at ``positions`` (ascending places in this plan)."""
+        if len(positions) == len(self.indexes):
+            return
+        self.indexes = _take(self.indexes, positions)
+        self.columns = {name: _take(column, positions) for name, column in self.columns.items()}
+        self.geometries = _take(self.geometries, positions)
+        self.areas = _take(self.areas, positions)
+
+
+def _take(values: list[T], positions: Sequence[int]) -> list[T]:
+    """``[values[p] for p in positions]``, done in C."""
+    if len(positions) == len(values):
+        return values
+    if len(positions) < 2:
+        return [values[p] for p in positions]
+    return list(itemgetter(*positions)(values))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a file is checked and written: it would walk the hundreds of
+    thousands of geometries, lists and strings the import holds again and again (0.3 s of 2 s for 100,000
+    polygons), and nothing here makes reference cycles that need it; it resumes (as it was) after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def import_file(
     store: Store, layer_name: str, path: Path, options: ImportOptions, progress: Progress | None = None
 ) -> ImportSummary:
     """Import ``path`` into ``layer_name``; see the module docstring for what is kept and what is refused."""
-    return write_plan(store, plan_import(store, layer_name, path, options, progress), options, progress)
+    with _collector_paused():
+        return write_plan(store, plan_import(store, layer_name, path, options, progress), options, progress)
 
 
 def plan_import(
@@ -121,44 +172,44 @@ def plan_import(
     if layer.name == "admin_areas" and options.name_field:
         explicit.setdefault("name", options.name_field)
     mapping = resolve_mapping(layer, read.field_names, explicit)
-    say(f"checking {len(read.features)} features")
+    say(f"checking {len(read)} features")
     extent = programme_extent(store) if layer.geometry is not GeometryKind.NONE else None
     mapped = set(mapping.values())
     unmapped = [c for c in read.field_names if c not in mapped]
+    count = len(read)
     with ThreadPoolExecutor(max_workers=1) as pool:
         # GEOS and numpy release the GIL: the geometry checks run beside the (pure Python) attribute checks.
-        geometry_job = pool.submit(_check_geometries, read.features, layer, options, extent)
-        rows = _attribute_rows(layer, [f.properties for f in read.features], mapping, unmapped, options, path)
-        checked, areas = geometry_job.result()
-    area_of = dict(zip((f.index for f in read.features), areas, strict=True))
-    candidates: list[Candidate] = []
-    for raw, verdict, attrs in zip(read.features, checked, rows, strict=True):
-        if verdict.verdict is Verdict.REJECTED:
-            summary.errors.append(Rejection(raw.index, verdict.reason or "rejected"))
-            continue
-        if isinstance(attrs, str):
-            summary.errors.append(Rejection(raw.index, attrs))
-            continue
-        if verdict.verdict is Verdict.REPAIRED:
-            summary.repairs.append(Rejection(raw.index, verdict.reason or "repaired"))
-        candidates.append((raw.index, attrs, verdict.geometry))
-
-    candidates = _drop_duplicates(store, layer, candidates, summary)
-    candidates = _link(store, layer, candidates, summary)
+        geometry_job = pool.submit(_check_geometries, read.geometries, read.problems, layer, options, extent)
+        columns, reasons = _attribute_columns(layer, read.columns, count, mapping, unmapped, options, path)
+        geometries, notes, areas = geometry_job.result()
+    for i in sorted(notes.keys() | reasons.keys()):
+        note = notes.get(i)
+        if note is not None and note.verdict is Verdict.REJECTED:
+            summary.errors.append(Rejection(i, note.reason or "rejected"))
+        elif i in reasons:
+            summary.errors.append(Rejection(i, reasons[i]))
+        elif note is not None:
+            summary.repairs.append(Rejection(i, note.reason or "repaired"))
+    plan = ImportPlan(layer, path, read.driver, summary, list(range(count)), columns, geometries, areas)
+    refused = {e.index for e in summary.errors}
+    if refused:
+        plan.keep([i for i in range(count) if i not in refused])
+    _drop_duplicates(store, plan)
+    _link(store, plan)
     summary.errors.sort(key=lambda e: e.index)
     summary.rejected = len(summary.errors)
     if options.all_or_nothing and summary.errors:
         first = summary.errors[0]
         summary.repairs = []
         error = ImportAborted(
-            f"nothing imported: {summary.rejected} of {len(read.features)} features were rejected "
+            f"nothing imported: {summary.rejected} of {count} features were rejected "
             f"(first: feature {first.index}: {first.reason})"
         )
         error.summary = summary
         raise error
-    kept = {c[0] for c in candidates}
+    kept = set(plan.indexes)
     summary.repairs = [r for r in summary.repairs if r.index in kept]
-    return ImportPlan(layer, path, read.driver, summary, candidates, area_of)
+    return plan
 
 
 def write_plan(
@@ -166,44 +217,58 @@ def write_plan(
 ) -> ImportSummary:
     """Write what ``plan_import`` found, in one transaction; the summary of the import."""
     say = progress or (lambda _msg: None)
-    layer, candidates, summary, path = plan.layer, plan.candidates, plan.summary, plan.path
+    layer, summary, path = plan.layer, plan.summary, plan.path
     repaired_indexes = {r.index for r in summary.repairs}
-    if candidates:
-        say(f"writing {len(candidates)} features")
+    if len(plan):
+        say(f"writing {len(plan)} features")
         change = Change(options.author, f"import {path.name} ({plan.driver})")
         before = store.ledger_state()
+        # New hazards have no outcomes yet: their ledger is known now and written with them.
+        derived = hazard_figure_columns(plan.areas) if layer.name == "hazards" else {}
+        summary.ids = store.add_batch(layer.name, NewFeatures(plan.columns, plan.geometries, derived), change)
         if layer.name == "hazards":
-            # New hazards have no outcomes yet: their ledger is known now and written with them.
-            figures = hazard_figures([plan.areas[index] for index, _, _ in candidates])
-            features = [NewFeature(a, g, f) for (_, a, g), f in zip(candidates, figures, strict=True)]
-            summary.ids = store.add(layer.name, features, change)
-            keep_current_after(store, before, len(candidates))
-        else:
-            summary.ids = store.add(layer.name, [NewFeature(a, g) for _, a, g in candidates], change)
+            keep_current_after(store, before, len(plan))
         if layer.name == "outcomes":
             say("updating the land release ledger")
-            hazards = _touched_hazards(layer, summary.ids, candidates)
-            refresh_ledger(store, hazards, before=before, changes=len(candidates))
-    summary.imported = len(candidates)
-    summary.repaired = sum(1 for c in candidates if c[0] in repaired_indexes)
+            hazards = sorted({str(h) for h in plan.columns.get("hazard_id", ()) if h})
+            refresh_ledger(store, hazards, before=before, changes=len(plan))
+    summary.imported = len(plan)
+    summary.repaired = sum(1 for i in plan.indexes if i in repaired_indexes)
     return summary
 
 
 def _check_geometries(
-    features: Sequence[RawFeature], layer: Layer, options: ImportOptions, extent: Extent | None
-) -> tuple[list[Checked], list[float]]:
-    """Each feature's geometry verdict and, for hazards, the geodesic area of what would be stored."""
-    checked = check_batch(
-        [f.geometry for f in features],
-        layer.geometry,
-        repair=options.on_invalid == "repair",
-        problems=[f.problem for f in features],
-        extent=extent,
-    )
+    geometries: Sequence[BaseGeometry | None],
+    problems: Sequence[str | None],
+    layer: Layer,
+    options: ImportOptions,
+    extent: Extent | None,
+) -> tuple[list[BaseGeometry | None], dict[int, Checked], list[float]]:
+    """``check_many`` of the features' geometries and, for hazards, the geodesic area of each one's
+    geometry as it would be stored (0 for other layers)."""
+
+    def check() -> tuple[list[BaseGeometry | None], dict[int, Checked]]:
+        return check_many(
+            geometries, layer.geometry, repair=options.on_invalid == "repair", problems=problems, extent=extent
+        )
+
     if layer.name != "hazards":
-        return checked, [0.0] * len(checked)
-    kept = np.array([c.geometry if c.verdict is not Verdict.REJECTED else None for c in checked], dtype=object)
-    return checked, geodesic_area(kept).tolist()
+        checked, notes = check()
+        return checked, notes, [0.0] * len(checked)
+    given = np.empty(len(geometries), dtype=object)
+    given[:] = list(geometries)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Nearly every feature is stored as it came (a Polygon as a one-member MultiPolygon, the same area):
+        # measure them beside the checks, then again only the repaired ones.
+        measuring = pool.submit(geodesic_area, given)
+        checked, notes = check()
+        areas = measuring.result()
+    repaired = [i for i, c in notes.items() if c.verdict is Verdict.REPAIRED]
+    if repaired:
+        again = np.empty(len(repaired), dtype=object)
+        again[:] = [checked[i] for i in repaired]
+        areas[repaired] = geodesic_area(again)
+    return checked, notes, areas.tolist()
 
 
 def _check_options(layer: Layer, options: ImportOptions) -> None:
@@ -248,29 +313,30 @@ def _defaults(layer: Layer, options: ImportOptions, path: Path) -> tuple[dict[st
     return forced, fallback
 
 
-def _attribute_rows(
+def _attribute_columns(
     layer: Layer,
-    properties: Sequence[Mapping[str, Scalar]],
+    source: Mapping[str, Sequence[Scalar]],
+    n: int,
     mapping: Mapping[str, str],
     unmapped: Sequence[str],
     options: ImportOptions,
     path: Path,
-) -> list[dict[str, Scalar] | str]:
-    """Each feature's attributes as the layer's fields, or the reason it cannot be taken.
+) -> tuple[dict[str, list[Scalar]], dict[int, str]]:
+    """The file's columns (``n`` values each) as the layer's fields, checked, and the reason each feature
+    that cannot be taken is refused (by position).
 
     Works a column at a time and checks each distinct value of a column once: national files repeat
     values (classes, statuses, operators) across hundreds of thousands of rows.
     """
-    n = len(properties)
     forced, fallback = _defaults(layer, options, path)
-    columns: dict[str, list[object]] = {name: [p.get(column) for p in properties] for name, column in mapping.items()}
+    columns: dict[str, Sequence[object]] = {name: source[column] for name, column in mapping.items()}
     for name, value in fallback.items():
         column = columns.get(name)
         columns[name] = [value] * n if column is None else [value if v in (None, "") else v for v in column]
     for name, value in forced.items():
         columns[name] = [value] * n
     if unmapped:
-        columns["extra"] = [_extra(p, unmapped) for p in properties]
+        columns["extra"] = [_extra(unmapped, values) for values in zip(*(source[c] for c in unmapped), strict=True)]
     # Checked columns first, then the rows at once: a feature's reason is the first bad field's, in column order.
     fields = {f.name: f for f in layer.fields}
     checked: dict[str, list[Scalar]] = {}
@@ -317,64 +383,51 @@ def _attribute_rows(
     for i, names in missing.items():
         if i not in reasons:
             reasons[i] = f"missing required {'field' if len(names) == 1 else 'fields'}: {', '.join(names)}"
-    keys = list(checked)
-    rows: list[dict[str, Scalar] | str]
-    if keys:
-        # Each tuple holds one value per key by construction: the inner zip needs no strictness check.
-        rows = [dict(zip(keys, values, strict=False)) for values in zip(*checked.values(), strict=True)]
-    else:
-        rows = [{} for _ in range(n)]
-    for i, reason in reasons.items():
-        rows[i] = reason
-    return rows
+    return checked, reasons
 
 
-def _extra(properties: Mapping[str, Scalar], unmapped: Sequence[str]) -> str | None:
-    extra = {c: properties.get(c) for c in unmapped if properties.get(c) not in (None, "")}
+def _extra(names: Sequence[str], values: Sequence[Scalar]) -> str | None:
+    """The file's unmapped values of one feature, as JSON (kept in ``extra``, never dropped)."""
+    extra = {c: v for c, v in zip(names, values, strict=True) if v not in (None, "")}
     return json.dumps(extra, ensure_ascii=False, default=str) if extra else None
 
 
-def _drop_duplicates(
-    store: Store,
-    layer: Layer,
-    candidates: list[tuple[int, dict[str, Scalar], BaseGeometry | None]],
-    summary: ImportSummary,
-) -> list[tuple[int, dict[str, Scalar], BaseGeometry | None]]:
+def _drop_duplicates(store: Store, plan: ImportPlan) -> None:
     """Hazards (and admin areas) that repeat an existing record or an earlier feature of the file."""
-    if layer.name not in ("hazards", "admin_areas") or not candidates:
-        return candidates
+    layer, summary = plan.layer, plan.summary
+    if layer.name not in ("hazards", "admin_areas") or not len(plan):
+        return
     existing_ids, existing, _ = store.columns(layer.name, [])
-    new = np.array([c[2] for c in candidates], dtype=object)
+    new = np.empty(len(plan), dtype=object)
+    new[:] = plan.geometries
     dupes = find_duplicates(new, existing)
     if not dupes:
-        return candidates
+        return
     drop = set()
     for d in dupes:
-        index = candidates[d.index][0]
-        other = f"feature {candidates[d.other][0]} of this file" if d.within_batch else existing_ids[d.other]
+        index = plan.indexes[d.index]
+        other = f"feature {plan.indexes[d.other]} of this file" if d.within_batch else existing_ids[d.other]
         summary.errors.append(Rejection(index, f"duplicate of {other} ({d.overlap:.0%} the same area)"))
         drop.add(d.index)
-    return [c for i, c in enumerate(candidates) if i not in drop]
+    plan.keep([k for k in range(len(plan)) if k not in drop])
 
 
-def _link(
-    store: Store,
-    layer: Layer,
-    candidates: list[tuple[int, dict[str, Scalar], BaseGeometry | None]],
-    summary: ImportSummary,
-) -> list[tuple[int, dict[str, Scalar], BaseGeometry | None]]:
+def _link(store: Store, plan: ImportPlan) -> None:
     """Fill hazard ids from the location where the file gives none, and admin areas of hazards."""
-    if not candidates:
-        return candidates
+    layer, summary, n = plan.layer, plan.summary, len(plan)
+    if not n:
+        return
     if layer.name in ("outcomes", "finds", "accidents", "activities"):
         known = set(store.columns("hazards", [], geometry=False)[0])
-        need = [i for i, c in enumerate(candidates) if not c[1].get("hazard_id")]
-        found = hazard_of_features(store, [candidates[i][2] for i in need]) if need else []
-        for i, hazard in zip(need, found, strict=True):
-            candidates[i][1]["hazard_id"] = hazard
-        kept = []
-        for index, attrs, geom in candidates:
-            hazard_id = attrs.get("hazard_id")
+        given = list(plan.columns.get("hazard_id") or [None] * n)
+        need = [k for k, h in enumerate(given) if not h]
+        found = hazard_of_features(store, [plan.geometries[k] for k in need]) if need else []
+        for k, hazard in zip(need, found, strict=True):
+            given[k] = hazard
+        plan.columns["hazard_id"] = given
+        keep = []
+        for k, hazard_id in enumerate(given):
+            index = plan.indexes[k]
             if hazard_id is not None and hazard_id not in known:
                 summary.errors.append(Rejection(index, f"hazard {hazard_id} does not exist"))
             elif hazard_id is None and layer.name == "outcomes":
@@ -385,19 +438,9 @@ def _link(
                     )
                 )
             else:
-                kept.append((index, attrs, geom))
-        candidates = kept
+                keep.append(k)
+        plan.keep(keep)
     if layer.name == "hazards":
-        areas = admin_area_of(store, [c[2] for c in candidates])
-        for (_, attrs, _g), area in zip(candidates, areas, strict=True):
-            if not attrs.get("admin_area") and area is not None:
-                attrs["admin_area"] = area
-    return candidates
-
-
-def _touched_hazards(
-    layer: Layer, ids: list[str], candidates: list[tuple[int, dict[str, Scalar], BaseGeometry | None]]
-) -> list[str]:
-    if layer.name == "hazards":
-        return ids
-    return sorted({str(c[1]["hazard_id"]) for c in candidates if c[1].get("hazard_id")})
+        areas = admin_area_of(store, plan.geometries)
+        given = plan.columns.get("admin_area") or [None] * n
+        plan.columns["admin_area"] = [g if g else a for g, a in zip(given, areas, strict=True)]

@@ -60,6 +60,13 @@ def hazard_figures(areas: Sequence[float]) -> list[dict[str, Scalar]]:
     ]
 
 
+def hazard_figure_columns(areas: Sequence[float]) -> dict[str, Sequence[Scalar]]:
+    """``hazard_figures`` as columns (a batch of new hazards: ``NewFeatures.derived``)."""
+    area = list(areas)
+    zero = [0.0] * len(area)
+    return {"estimated_m2": area, "cancelled_m2": zero, "reduced_m2": zero, "cleared_m2": zero, "remaining_m2": area}
+
+
 def keep_current_after(store: Store, before: LedgerState, changes: int) -> None:
     """After a write whose ledger figures were written with it, the ledger is still current if it was
     ``before`` and nobody else changed its inputs meanwhile (exactly ``changes`` counted)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -68,11 +67,3 @@ def column_values(
     if empty_is_null:
         out = [None if v == "" else v for v in out]
     return out
-
-
-def rows(names: Sequence[str], columns: Sequence[list[Scalar]], count: int) -> list[dict[str, Scalar]]:
-    """Column lists zipped into one property dict per feature."""
-    if not names:
-        return [{} for _ in range(count)]
-    # The outer zip checks the columns' lengths; each of its tuples then has one value per name.
-    return [dict(zip(names, values, strict=False)) for values in zip(*columns, strict=True)]

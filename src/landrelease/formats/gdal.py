@@ -24,9 +24,9 @@ from landrelease.errors import InvalidInput, UnreadableFile, UnsafeFile
 from landrelease.formats import encoding as enc
 from landrelease.formats import shapefile
 from landrelease.formats.drivers import Format
-from landrelease.formats.fields import column_values, rows
+from landrelease.formats.fields import column_values
 from landrelease.formats.geometry import parse_crs, parse_wkb, to_wgs84
-from landrelease.formats.result import RawFeature, ReadResult
+from landrelease.formats.result import ReadResult
 from landrelease.formats.safety import Limits, check_kml, check_signature, check_size, check_xlsx
 from landrelease.formats.tabular import find_geometry_columns, geometry_from_columns
 
@@ -254,10 +254,10 @@ def _result(
         crs = parse_crs(meta["crs"], path.name)
         geoms, problems = parse_wkb(wkb, count)
         geoms = to_wgs84(geoms, crs)
-    properties = rows(list(columns), list(columns.values()), count)
-    features = [RawFeature(i, g, p, why) for i, (g, p, why) in enumerate(zip(geoms, properties, problems, strict=True))]
     return ReadResult(
-        features=features,
+        geometries=list(geoms),
+        problems=list(problems),
+        columns=columns,
         driver=driver,
         layer_name=layer if layer is not None else path.stem,
         source_crs=meta["crs"] or None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from shapely.geometry.base import BaseGeometry
 
@@ -25,9 +26,17 @@ class RawFeature:
 
 @dataclass(frozen=True)
 class ReadResult:
-    """The features of one layer of a file, with what the user should be told about the file."""
+    """The features of one layer of a file, with what the user should be told about the file.
 
-    features: list[RawFeature]
+    Held as columns, as GDAL gives them (a national file's import never needs a dict per feature);
+    ``features`` gives them one by one."""
+
+    #: Each feature's geometry (``RawFeature.geometry``), in file order.
+    geometries: list[BaseGeometry | None]
+    #: Why each feature's geometry could not be parsed, or None (``RawFeature.problem``).
+    problems: list[str | None]
+    #: Attribute values by field, one per feature (``RawFeature.properties``), in ``field_names`` order.
+    columns: dict[str, list[Scalar]]
     #: The GDAL driver that read the data ("GPKG", "LIBKML", "ESRI Shapefile", "CSV", ...).
     driver: str
     #: The layer (or sheet, folder, zip member) that was read.
@@ -43,3 +52,20 @@ class ReadResult:
     geometry_columns: tuple[str, ...] = ()
     #: GDAL's warnings while reading (e.g. unclosed rings it accepted), deduplicated.
     warnings: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.geometries)
+
+    @cached_property
+    def features(self) -> list[RawFeature]:
+        """The features one by one, properties as dicts."""
+        names = list(self.columns)
+        if names:
+            # The outer zip checks the columns' lengths; each tuple then has one value per name.
+            properties = [dict(zip(names, values, strict=False)) for values in zip(*self.columns.values(), strict=True)]
+        else:
+            properties = [{} for _ in self.geometries]
+        return [
+            RawFeature(i, g, p, why)
+            for i, (g, p, why) in enumerate(zip(self.geometries, properties, self.problems, strict=True))
+        ]

@@ -269,7 +269,21 @@ def check_batch(
     problems: Sequence[str | None] | None = None,
     extent: Extent | None = None,
 ) -> list[Checked]:
-    """``check_geometry`` for each feature of a file, in order.
+    """``check_geometry`` for each feature of a file, in order (``check_many`` one by one)."""
+    checked, notes = check_many(geoms, kind, repair=repair, problems=problems, extent=extent)
+    return [notes.get(i) or Checked(i, Verdict.OK, g) for i, g in enumerate(checked)]
+
+
+def check_many(
+    geoms: Sequence[BaseGeometry | None],
+    kind: GeometryKind,
+    *,
+    repair: bool,
+    problems: Sequence[str | None] | None = None,
+    extent: Extent | None = None,
+) -> tuple[list[BaseGeometry | None], dict[int, Checked]]:
+    """Every feature of a file checked as ``check_geometry`` would: (each feature's geometry as it would be
+    stored, None where refused; the verdicts of the features that were refused or repaired, by position).
 
     National files hold hundreds of thousands of features, nearly all fine: those are recognised with
     vectorised checks first, and only the rest go through the one-by-one checks that explain problems.
@@ -281,12 +295,13 @@ def check_batch(
     single = np.flatnonzero(fine & (shapely.get_type_id(array) == 3))
     if single.size:  # Polygon -> MultiPolygon, in one call
         array[single] = shapely.multipolygons(array[single], indices=np.arange(single.size))
-    return [
-        Checked(i, Verdict.OK, array[i])
-        if fine[i]
-        else check_geometry(i, g, kind, repair=repair, problem=p, extent=extent)
-        for i, (g, p) in enumerate(zip(geoms, problems, strict=True))
-    ]
+    notes: dict[int, Checked] = {}
+    for i in np.flatnonzero(~fine).tolist():
+        verdict = check_geometry(i, geoms[i], kind, repair=repair, problem=problems[i], extent=extent)
+        array[i] = verdict.geometry if verdict.verdict is not Verdict.REJECTED else None
+        if verdict.verdict is not Verdict.OK:
+            notes[i] = verdict
+    return array.tolist(), notes
 
 
 def _plainly_fine(geoms: Geometries, kind: GeometryKind, extent: Extent | None) -> npt.NDArray[np.bool_]:

@@ -104,8 +104,8 @@ def upload(
     return ImportReport(
         file=name,
         layer=key,
-        features=len(plan.candidates) + len(summary.errors),
-        valid=len(plan.candidates),
+        features=len(plan) + len(summary.errors),
+        valid=len(plan),
         repaired=len(summary.repairs),
         rejected=len(summary.errors),
         errors=errors,

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from shapely.geometry.base import BaseGeometry
 
 from landrelease.domain.ledger import LedgerState
-from landrelease.domain.records import Change, Feature, NewFeature, Scalar, Version
+from landrelease.domain.records import Change, Feature, NewFeature, NewFeatures, Scalar, Version
 from landrelease.store.dumps import LayerDump, ServiceDump
 
 #: Columnar access for fast analysis: ids, shapely geometries (object array) and attribute columns.
@@ -50,6 +50,11 @@ class Store(Protocol):
 
     def add(self, layer: str, features: Sequence[NewFeature], change: Change) -> list[str]:
         """Add features to a layer in one transaction; return their new ids in order."""
+        ...
+
+    def add_batch(self, layer: str, batch: NewFeatures, change: Change) -> list[str]:
+        """``add`` for a batch held as columns (an import of a national file): the same checks, history
+        and ledger bookkeeping, without a dict per feature; ``InvalidInput`` if a column's length differs."""
         ...
 
     def get(self, record_id: str) -> Feature:

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from shapely.geometry.base import BaseGeometry
 
 from landrelease.domain.ledger import LedgerState
-from landrelease.domain.records import Change, Feature, NewFeature, Scalar, Version
+from landrelease.domain.records import Change, Feature, NewFeature, NewFeatures, Scalar, Version
 from landrelease.store.dumps import LayerDump, ServiceDump
 from landrelease.store.protocol import KEEP, Geometries, Keep, Store, TileSource
 
@@ -93,6 +93,11 @@ class RoutedStore:
     def add(self, layer: str, features: Sequence[NewFeature], change: Change) -> list[str]:
         ids = self.primary.add(layer, features, change)
         self.freshness.written()  # only after success: a failed write is one rolled-back transaction
+        return ids
+
+    def add_batch(self, layer: str, batch: NewFeatures, change: Change) -> list[str]:
+        ids = self.primary.add_batch(layer, batch, change)
+        self.freshness.written()
         return ids
 
     def update(

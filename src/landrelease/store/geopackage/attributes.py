@@ -13,10 +13,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from operator import itemgetter
 
 from landrelease.domain.attributes import coerce_text_column, coerce_value
-from landrelease.domain.records import Scalar
+from landrelease.domain.records import Scalar, columns_of
 from landrelease.domain.schema import Field, Layer
 from landrelease.errors import InvalidInput
 
@@ -71,31 +70,26 @@ class AttributeRules:
         return {name: values.get(name) for name in self.names}
 
     def check_many(self, records: Sequence[Mapping[str, Scalar]]) -> dict[str, list[Scalar]]:
-        """Check a batch; return every writable field's column (derived fields dropped). Refuses unknown
-        fields, bad values and missing required values, naming the first feature at fault."""
-        count = len(records)
-        # A batch from an import has the same fields in every record: transpose it at once.
-        transposed = transpose(records)
-        uniform = transposed is not None
-        given = set(transposed) if transposed is not None else set().union(*(r.keys() for r in records))
-        for name in sorted(given - self.fields.keys() - self.derived):
-            raise self._unknown(name, next(i for i, r in enumerate(records) if name in r))
-        if transposed is None:
-            transposed = {}
-        columns: dict[str, list[Scalar]] = {}
+        """Check a batch of records; return every writable field's column (derived fields dropped)."""
+        return self.check_columns(columns_of(records), len(records))
+
+    def check_columns(self, columns: Mapping[str, Sequence[Scalar]], count: int) -> dict[str, list[Scalar]]:
+        """Check a batch given as columns of ``count`` values; return every writable field's column
+        (derived fields dropped). Refuses unknown fields, bad values and missing required values, naming
+        the first feature at fault."""
+        for name in sorted(columns.keys() - self.fields.keys() - self.derived):
+            raise self._unknown(name, next((i for i, v in enumerate(columns[name]) if v is not None), 0))
+        checked: dict[str, list[Scalar]] = {}
         for name in self.names:
-            column: list[Scalar]
-            if uniform:
-                column = transposed.get(name) or [None] * count
-            else:
-                column = [r.get(name) for r in records] if name in given else [None] * count
+            given = columns.get(name)
+            column: list[Scalar] = [None] * count if given is None else list(given)
             if column.count(None) != count:
                 column = self._coerce_column(name, column)
-            columns[name] = column
+            checked[name] = column
         for name in self.required:
-            if None in columns[name]:
-                raise self._missing(name, columns[name].index(None))
-        return columns
+            if None in checked[name]:
+                raise self._missing(name, checked[name].index(None))
+        return checked
 
     def _coerce_column(self, name: str, column: list[Scalar]) -> list[Scalar]:
         bulk = coerce_text_column(self.fields[name], column)
@@ -138,30 +132,6 @@ class AttributeRules:
             return coerce_value(self.layer.field(name), value)
         except InvalidInput as error:
             raise InvalidInput(f"{record_id}: {error.message}") from None
-
-
-def transpose(records: Sequence[Mapping[str, Scalar]]) -> dict[str, list[Scalar]] | None:
-    """The batch as columns when every record has the same fields (in any order), else None.
-
-    Records of the same size all holding the first record's keys have exactly its keys; one
-    ``itemgetter`` per record then does the work in C (a missing key stops it at once).
-    """
-    if not records:
-        return {}
-    first = list(records[0].keys())
-    size = len(first)
-    if any(len(r) != size for r in records):
-        return None
-    if size == 0:
-        return {}
-    get = itemgetter(*first)
-    try:
-        rows = list(map(get, records))
-    except KeyError:
-        return None
-    if size == 1:
-        return {first[0]: rows}
-    return dict(zip(first, map(list, zip(*rows, strict=True)), strict=True))
 
 
 @cache

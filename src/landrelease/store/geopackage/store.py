@@ -23,13 +23,13 @@ import numpy.typing as npt
 from shapely.geometry.base import BaseGeometry
 
 from landrelease.domain.ledger import LedgerState
-from landrelease.domain.records import Action, Change, Feature, NewFeature, Scalar, Version
+from landrelease.domain.records import Action, Change, Feature, NewFeature, NewFeatures, Scalar, Version
 from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer, layer_named
 from landrelease.errors import Conflict, InvalidInput, NotFound, StoreError
 from landrelease.store import places
 from landrelease.store.dumps import LayerDump, ServiceDump
 from landrelease.store.geopackage import blob, connection, dumps, geometries, history, rtree, schema, sql
-from landrelease.store.geopackage.attributes import AttributeRules, rules_for, transpose
+from landrelease.store.geopackage.attributes import AttributeRules, rules_for
 from landrelease.store.protocol import KEEP, Geometries, Keep
 
 #: From this many rows, ``add`` fills the R*Tree itself instead of through the per-row insert trigger.
@@ -167,32 +167,37 @@ class GeoPackageStore:
         return version
 
     def add(self, layer: str, features: Sequence[NewFeature], change: Change) -> list[str]:
-        """Add features to a layer in one transaction; return their new ids in order.
+        """Add features to a layer in one transaction; return their new ids in order."""
+        return self.add_batch(layer, NewFeatures.of(features), change)
 
-        Everything is checked and encoded before the write starts; derived fields in ``attributes`` are
-        ignored (those in ``NewFeature.derived`` are written, unversioned).
+    def add_batch(self, layer: str, batch: NewFeatures, change: Change) -> list[str]:
+        """Add a batch given as columns in one transaction; return the new ids in order.
+
+        Everything is checked and encoded before the write starts; derived fields among the columns are
+        ignored (those in ``batch.derived`` are written, unversioned).
         """
         table = _table(layer_named(layer))
-        count = len(features)
+        count = len(batch)
         if not count:
             return []
-        columns = table.rules.check_many([f.attributes for f in features])
-        blobs, bounds = geometries.check_and_encode(table.layer, [f.geometry for f in features])
+        problem = batch.problem()
+        if problem is not None:
+            raise InvalidInput(f"{table.name}: {problem}")
+        columns = table.rules.check_columns(batch.columns, count)
+        blobs, bounds = geometries.check_and_encode(table.layer, batch.geometries)
         # Columns nobody filled are left out of the INSERT (NULL anyway): binding is much of the cost.
         filled = {name: column for name, column in columns.items() if column.count(None) != count}
         documents = history.to_json_many(filled, count)
-        derived = transpose([f.derived for f in features])
-        if derived is None:  # features differ in which derived values they bring
-            brought = set().union(*(f.derived.keys() for f in features))
-            derived = {name: [f.derived.get(name) for f in features] for name in brought}
-        for name in sorted(derived):
+        for name in sorted(batch.derived):
             # Derived values known at creation go into the row, not into the versioned attributes.
-            values = derived[name]
+            values = list(batch.derived[name])
+            if values.count(None) == count:
+                continue
             if set(map(type, values)) == {float} and np.isfinite(np.asarray(values, dtype=np.float64)).all():
-                table.rules.check_derived(name, values[0], "feature 0")  # the name is a derived field
+                table.rules.check_derived(name, values[0], "feature 1")  # the name is a derived field
                 filled[name] = values
             else:
-                filled[name] = [table.rules.check_derived(name, v, f"feature {i}") for i, v in enumerate(values)]
+                filled[name] = [table.rules.check_derived(name, v, f"feature {i + 1}") for i, v in enumerate(values)]
         at, author = _timestamp(change.at), change.author
         names = ["fid", "id", "version", "updated_at", "updated_by", *filled]
         names += [schema.GEOMETRY_COLUMN] if table.spatial else []

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from itertools import chain, repeat
+from itertools import repeat
 from operator import itemgetter
 from types import TracebackType
 from typing import Any, Literal
@@ -25,7 +25,7 @@ from psycopg.copy import QueuedLibpqWriter
 from shapely.geometry.base import BaseGeometry
 
 from landrelease.domain.ledger import LEDGER_INPUTS, LedgerState
-from landrelease.domain.records import Action, Change, Feature, NewFeature, Scalar, Version
+from landrelease.domain.records import Action, Change, Feature, NewFeature, NewFeatures, Scalar, Version
 from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer, layer_named
 from landrelease.errors import Conflict, InvalidInput, NotFound, StoreError
 from landrelease.store import places as shared_places
@@ -126,23 +126,32 @@ class PostGISStore(connection.Connected):
         return version
 
     def add(self, layer: str, features: Sequence[NewFeature], change: Change) -> list[str]:
-        """Add features to a layer in one transaction; return their new ids in order (COPY for big batches).
+        """Add features to a layer in one transaction; return their new ids in order."""
+        return self.add_batch(layer, NewFeatures.of(features), change)
 
-        Everything is checked and encoded before the write starts; derived fields in ``attributes`` are
-        ignored (those in ``NewFeature.derived`` are written, unversioned).
+    def add_batch(self, layer: str, batch: NewFeatures, change: Change) -> list[str]:
+        """Add a batch given as columns in one transaction; return the new ids in order (COPY for big
+        batches).
+
+        Everything is checked and encoded before the write starts; derived fields among the columns are
+        ignored (those in ``batch.derived`` are written, unversioned).
         """
         table = _table(layer_named(layer))
-        count = len(features)
+        count = len(batch)
         if not count:
             return []
-        columns = table.rules.check_many([f.attributes for f in features])
-        encoded = geometries.encode(table.layer, [f.geometry for f in features])
+        problem = batch.problem()
+        if problem is not None:
+            raise InvalidInput(f"{table.name}: {problem}")
+        columns = table.rules.check_columns(batch.columns, count)
+        encoded = geometries.encode(table.layer, batch.geometries)
         filled = {name: column for name, column in columns.items() if column.count(None) != count}
         documents = json_history.to_json_many(filled, count)
-        for name in sorted(set(chain.from_iterable(f.derived for f in features))):
-            filled[name] = [
-                table.rules.check_derived(name, f.derived.get(name), f"feature {i}") for i, f in enumerate(features)
-            ]
+        for name in sorted(batch.derived):
+            values = list(batch.derived[name])
+            if values.count(None) == count:
+                continue
+            filled[name] = [table.rules.check_derived(name, v, f"feature {i + 1}") for i, v in enumerate(values)]
         at, author = _utc(change.at), change.author
         names = ["id", "version", "updated_at", "updated_by", *filled] + (["geom"] if table.spatial else [])
         with self._transaction() as conn:
