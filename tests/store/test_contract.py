@@ -16,7 +16,7 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
-from landrelease.domain.records import Action, Change, NewFeature, Scalar, Version
+from landrelease.domain.records import Action, Change, NewFeature, NewFeatures, Scalar, Version
 from landrelease.domain.schema import LAYERS, GeometryKind
 from landrelease.errors import InvalidInput, NotFound
 from landrelease.store import Store
@@ -175,6 +175,48 @@ def test_retire_keeps_history_and_takes_the_record_out(store: Store) -> None:
 
 
 # --- checks at the boundary ----------------------------------------------------------------------------------
+
+
+def test_a_batch_of_columns_is_added_as_the_same_features_would_be(store: Store) -> None:
+    shapes = [box(0, 0, 1, 1), box(2, 2, 3, 3), None]
+    batch = NewFeatures(
+        columns={"name": ["A", "B", "C"], "hazard_class": ["SHA", "cha", "SHA"], "status": ["active"] * 3},
+        geometries=shapes,
+        derived={"estimated_m2": [1.0, 2.0, None]},
+    )
+    ids = store.add_batch("hazards", batch, ANNA)
+    assert ids == ["HZ-000001", "HZ-000002", "HZ-000003"]
+    twins = store.add(
+        "hazards",
+        [NewFeature(hazard(n, c), g) for n, c, g in zip("ABC", ["SHA", "cha", "SHA"], shapes, strict=True)],
+        ANNA,
+    )
+    for batched, one_by_one in zip(ids, twins, strict=True):
+        a, b = store.get(batched), store.get(one_by_one)
+        assert {k: v for k, v in a.attributes.items() if k != "estimated_m2"} == {
+            k: v for k, v in b.attributes.items() if k != "estimated_m2"
+        }
+        assert a.geometry == b.geometry or (a.geometry is not None and a.geometry.equals(b.geometry))
+        assert [v.action for v in store.history(batched)] == [Action.CREATE]
+    assert store.get(ids[1]).attributes["hazard_class"] == "CHA"  # coerced as one by one
+    assert store.get(ids[0]).attributes["estimated_m2"] == 1.0
+    assert store.get(ids[2]).attributes["estimated_m2"] is None
+
+
+def test_a_batch_with_a_bad_column_writes_nothing(store: Store) -> None:
+    with pytest.raises(InvalidInput, match="holds 1 values for 2 features"):
+        store.add_batch("hazards", NewFeatures({"name": ["A"]}, [box(0, 0, 1, 1), box(1, 1, 2, 2)]), ANNA)
+    with pytest.raises(InvalidInput, match="feature 2: no field called 'colour'"):
+        store.add_batch(
+            "hazards",
+            NewFeatures({**{k: [v, v] for k, v in hazard().items()}, "colour": [None, "red"]}, [None, None]),
+            ANNA,
+        )
+    with pytest.raises(InvalidInput, match="feature 2"):
+        store.add_batch(
+            "hazards", NewFeatures({"name": ["A", "B"], "hazard_class": ["SHA", "XYZ"]}, [None, None]), ANNA
+        )
+    assert store.count("hazards") == 0
 
 
 def test_add_is_atomic(store: Store) -> None:
