@@ -19,6 +19,7 @@ from typing import Literal, TypeVar
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
+from landrelease import jsontext
 from landrelease.actions.linking import admin_area_of, hazard_of_features, programme_extent
 from landrelease.actions.mapping import parse_map, resolve_mapping
 from landrelease.actions.release import hazard_figure_columns, keep_current_after, refresh_ledger
@@ -336,7 +337,7 @@ def _attribute_columns(
     for name, value in forced.items():
         columns[name] = [value] * n
     if unmapped:
-        columns["extra"] = [_extra(unmapped, values) for values in zip(*(source[c] for c in unmapped), strict=True)]
+        columns["extra"] = _extras({c: source[c] for c in unmapped}, n)
     # Checked columns first, then the rows at once: a feature's reason is the first bad field's, in column order.
     fields = {f.name: f for f in layer.fields}
     checked: dict[str, list[Scalar]] = {}
@@ -386,9 +387,18 @@ def _attribute_columns(
     return checked, reasons
 
 
+def _extras(unmapped: Mapping[str, Sequence[Scalar]], n: int) -> list[Scalar]:
+    """Each feature's values of the file's unmapped columns as JSON (kept in ``extra``, never dropped),
+    None where it has none; written a column at a time when the columns allow it."""
+    kept = {name: [None if v == "" else v for v in column] for name, column in unmapped.items()}
+    if jsontext.plain(kept):
+        return [None if text == "{}" else text for text in jsontext.objects(kept, n, item=", ", key=": ")]
+    rows = zip(*kept.values(), strict=True)
+    return [_extra(list(kept), values) for values in rows]
+
+
 def _extra(names: Sequence[str], values: Sequence[Scalar]) -> str | None:
-    """The file's unmapped values of one feature, as JSON (kept in ``extra``, never dropped)."""
-    extra = {c: v for c, v in zip(names, values, strict=True) if v not in (None, "")}
+    extra = {c: v for c, v in zip(names, values, strict=True) if v is not None}
     return json.dumps(extra, ensure_ascii=False, default=str) if extra else None
 
 

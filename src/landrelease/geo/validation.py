@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
@@ -138,6 +138,19 @@ def check_geometry(
     extent: Extent | None = None,
 ) -> Checked:
     """Check one geometry for a layer of the given kind; with ``repair``, fix what can be fixed safely."""
+    return _measure_repairs([_unmeasured(index, geom, kind, repair=repair, problem=problem, extent=extent)])[0]
+
+
+def _unmeasured(
+    index: int,
+    geom: BaseGeometry | None,
+    kind: GeometryKind,
+    *,
+    repair: bool,
+    problem: str | None,
+    extent: Extent | None,
+) -> Checked:
+    """``check_geometry`` with a repaired polygon's new area still to be written into its note."""
     if kind is GeometryKind.NONE:
         return Checked(index, Verdict.OK, None)
     if problem is not None:
@@ -193,12 +206,30 @@ def _check_polygon(index: int, geom: BaseGeometry, repair: bool, notes: list[str
         fixed = _polygonal(shapely.make_valid(geom, method="structure", keep_collapsed=False))
         if fixed.is_empty or not fixed.is_valid:
             return Checked(index, Verdict.REJECTED, None, f"{reason}; it cannot be repaired to an area")
-        after = float(geodesic_area(np.array([fixed], dtype=object))[0])
-        notes.append(f"repaired {reason.removeprefix('invalid polygon: ')}; the area is now {_fmt_area(after)}")
+        # The new area is measured once for a whole batch (``_measure_repairs``), not polygon by polygon.
+        notes.append(f"repaired {reason.removeprefix('invalid polygon: ')}; the area is now {_AREA_AFTER}")
         geom = fixed
     if geom.geom_type == "Polygon":
         geom = shapely.MultiPolygon([geom])
     return _done(index, geom, notes)
+
+
+#: Stands for the repaired polygon's area in a note until ``_measure_repairs`` writes it in.
+_AREA_AFTER = "\x00area\x00"
+
+
+def _measure_repairs(verdicts: Sequence[Checked]) -> list[Checked]:
+    """The verdicts with each repaired polygon's new area written into its note (measured all at once)."""
+    pending = [i for i, v in enumerate(verdicts) if v.reason is not None and _AREA_AFTER in v.reason]
+    if not pending:
+        return list(verdicts)
+    shapes = np.empty(len(pending), dtype=object)
+    shapes[:] = [verdicts[i].geometry for i in pending]
+    done = list(verdicts)
+    for i, area in zip(pending, geodesic_area(shapes).tolist(), strict=True):
+        verdict = verdicts[i]
+        done[i] = replace(verdict, reason=(verdict.reason or "").replace(_AREA_AFTER, _fmt_area(area)))
+    return done
 
 
 def _done(index: int, geom: BaseGeometry, notes: list[str]) -> Checked:
@@ -295,12 +326,15 @@ def check_many(
     single = np.flatnonzero(fine & (shapely.get_type_id(array) == 3))
     if single.size:  # Polygon -> MultiPolygon, in one call
         array[single] = shapely.multipolygons(array[single], indices=np.arange(single.size))
+    closer = [
+        _unmeasured(i, geoms[i], kind, repair=repair, problem=problems[i], extent=extent)
+        for i in np.flatnonzero(~fine).tolist()
+    ]
     notes: dict[int, Checked] = {}
-    for i in np.flatnonzero(~fine).tolist():
-        verdict = check_geometry(i, geoms[i], kind, repair=repair, problem=problems[i], extent=extent)
-        array[i] = verdict.geometry if verdict.verdict is not Verdict.REJECTED else None
+    for verdict in _measure_repairs(closer):
+        array[verdict.index] = verdict.geometry if verdict.verdict is not Verdict.REJECTED else None
         if verdict.verdict is not Verdict.OK:
-            notes[i] = verdict
+            notes[verdict.index] = verdict
     return array.tolist(), notes
 
 

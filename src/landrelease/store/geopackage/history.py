@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from json.encoder import encode_basestring
-from typing import Any
 
+from landrelease import jsontext
 from landrelease.domain.records import Action, Change, Scalar, Version
 from landrelease.errors import NotFound
 from landrelease.store.geopackage import blob
@@ -26,37 +25,9 @@ def to_json(attributes: Mapping[str, Scalar]) -> str:
     return json.dumps({k: v for k, v in attributes.items() if v is not None}, ensure_ascii=False, separators=(",", ":"))
 
 
-def _encoder(value: Scalar) -> Callable[[Any], str]:
-    """How to write values of a column in JSON; checked columns hold one type (str, int, float or bool)."""
-    if isinstance(value, str):
-        return encode_basestring
-    if isinstance(value, bool):
-        return lambda v: "true" if v else "false"
-    if isinstance(value, int):
-        return int.__repr__
-    return float.__repr__  # finite: the checks refuse NaN and infinities
-
-
 def to_json_many(columns: Mapping[str, Sequence[Scalar]], count: int) -> list[str]:
-    """``to_json`` of each row of a batch given as (checked) columns, built from per-column fragments:
-    several times faster than ``json.dumps`` per row for large batches."""
-    parts: list[list[str]] = []
-    gaps = False  # whether some row lacks a value somewhere (its empty fragment must not leave a comma)
-    for name, column in columns.items():
-        first = next((v for v in column if v is not None), None)
-        if first is None:
-            continue
-        key, encode = encode_basestring(name) + ":", _encoder(first)
-        if None in column:
-            gaps = True
-            parts.append(["" if v is None else key + encode(v) for v in column])
-        else:
-            parts.append([key + text for text in map(encode, column)])
-    if not parts:
-        return ["{}"] * count
-    if gaps:
-        return ["{" + ",".join(filter(None, row)) + "}" for row in zip(*parts, strict=True)]
-    return ["{" + ",".join(row) + "}" for row in zip(*parts, strict=True)]
+    """``to_json`` of each row of a batch given as checked columns (one type each, finite floats)."""
+    return jsontext.objects(columns, count)
 
 
 def read(conn: sqlite3.Connection, record_id: str, names: Sequence[str]) -> list[Version]:
