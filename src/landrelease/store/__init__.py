@@ -8,6 +8,10 @@ more than ``max_lag`` seconds behind is bypassed (reads go to ``location``) with
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from landrelease.store.protocol import Store
 
 
@@ -33,6 +37,38 @@ def open_store(location: str, *, create: bool = False, read: str | None = None, 
     return GeoPackageStore.open(location, create=create)
 
 
+@contextmanager
+def creating(location: str) -> Iterator[Store]:
+    """The database at ``location``, made if it is not there, for one block of writes (``migrate``) after
+    which it is as it was if the block fails: on PostGIS, making the schema (and PostGIS) and the writes are
+    one transaction; a GeoPackage file this made (absent or empty before) is removed (emptied) again. What
+    existed before is never dropped or removed."""
+    if location.startswith(("postgresql://", "postgres://")):
+        try:
+            from landrelease.store.postgis.store import PostGISStore
+        except ImportError as error:
+            from landrelease.errors import StoreError
+
+            raise StoreError(
+                f"the PostGIS backend needs psycopg 3 ({error}); install it with: pip install 'landrelease[postgis]'"
+            ) from None
+        with PostGISStore.creating(location) as store:
+            yield store
+        return
+    path = Path(location)
+    made = not path.exists()
+    emptied = not made and path.is_file() and path.stat().st_size == 0  # what opening makes a GeoPackage of
+    try:
+        with open_store(location, create=True) as store:
+            yield store
+    except BaseException:
+        if made:
+            path.unlink(missing_ok=True)
+        elif emptied:
+            path.write_bytes(b"")
+        raise
+
+
 def _open_replicated(location: str, read: str, *, create: bool, max_lag: float | None) -> Store:
     from landrelease.errors import StoreError
 
@@ -53,4 +89,4 @@ def _open_replicated(location: str, read: str, *, create: bool, max_lag: float |
     return open_replicated(location, read, create=create, max_lag=max_lag)
 
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "creating", "open_store"]

@@ -68,6 +68,43 @@ def connect_error(location: str, url: str, error: psycopg.Error) -> StoreUnavail
 def connect(url: str, *, create: bool) -> psycopg.Connection[Any]:
     """A connection (autocommit: writes open their own transactions) to the landrelease database at ``url``."""
     location = safe_location(url)
+    conn = _session(url)
+    try:
+        _ensure_postgis(conn, location, create=create)
+        _check_and_upgrade(conn, location, create=create)
+    except BaseException as error:
+        conn.close()
+        if isinstance(error, psycopg.Error):
+            raise store_error(location, error) from None
+        raise
+    return conn
+
+
+@contextmanager
+def creating(url: str) -> Iterator[psycopg.Connection[Any]]:
+    """A connection to ``url`` on which adding PostGIS and our schema where absent, and everything done in
+    the block, are one transaction: committed when the block ends, rolled back if it raises. A failed block
+    leaves the database exactly as it was: nothing it made remains, nothing that was there is dropped (DDL,
+    CREATE EXTENSION included, is transactional in PostgreSQL: no clean-up that could drop the wrong thing)."""
+    location = safe_location(url)
+    conn = _session(url)
+    try:
+        with conn.transaction():
+            try:
+                _ensure_postgis(conn, location, create=True)
+                _check_and_upgrade(conn, location, create=True)  # its transaction is a savepoint of this one
+            except psycopg.Error as error:
+                raise store_error(location, error) from None
+            yield conn
+    except psycopg.Error as error:  # the commit itself
+        raise store_error(location, error) from None
+    finally:
+        conn.close()
+
+
+def _session(url: str) -> psycopg.Connection[Any]:
+    """A configured connection to the server at ``url`` (nothing of our schema checked yet)."""
+    location = safe_location(url)
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="landrelease")
     except psycopg.Error as error:
@@ -79,13 +116,9 @@ def connect(url: str, *, create: bool) -> psycopg.Connection[Any]:
     try:
         conn.execute("SET datestyle = 'ISO, YMD'")
         conn.execute("SET TIME ZONE 'UTC'")
-        _ensure_postgis(conn, location, create=create)
-        _check_and_upgrade(conn, location, create=create)
-    except BaseException as error:
+    except psycopg.Error as error:
         conn.close()
-        if isinstance(error, psycopg.Error):
-            raise store_error(location, error) from None
-        raise
+        raise store_error(location, error) from None
     return conn
 
 

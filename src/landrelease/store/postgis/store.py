@@ -8,6 +8,7 @@ semantics, checks and messages are the embedded store's: both pass tests/store/t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -104,6 +105,21 @@ class PostGISStore(connection.Connected):
     def open(cls, url: str, *, create: bool = False) -> PostGISStore:
         """Open the database at ``url``; with ``create`` make our schema (and PostGIS) in it if absent."""
         return cls(connection.connect(url, create=create), connection.safe_location(url))
+
+    @classmethod
+    @contextmanager
+    def creating(cls, url: str) -> Iterator[PostGISStore]:
+        """The database at ``url``, with our schema made if absent, where that and every write in the block
+        are one transaction (``connection.creating``): a failed block leaves the database as it was."""
+        location = connection.safe_location(url)
+        store: PostGISStore | None = None
+        try:
+            with connection.creating(url) as conn:
+                store = cls(conn, location)
+                yield store
+        finally:
+            if store is not None:
+                store.close()
 
     def __enter__(self) -> PostGISStore:
         return self
