@@ -20,7 +20,7 @@ from landrelease.actions.linking import admin_area_of, hazard_of_features, progr
 from landrelease.actions.mapping import parse_map, resolve_mapping
 from landrelease.actions.release import hazard_figures, keep_current_after, refresh_ledger
 from landrelease.domain.attributes import coerce_text_column, coerce_value
-from landrelease.domain.records import Change, NewFeature, Scalar
+from landrelease.domain.records import Change, NewFeature, Scalar, id_order
 from landrelease.domain.schema import GeometryKind, Layer, layer_named
 from landrelease.domain.vocabulary import ContextKind, HazardClass, HazardStatus, ReleaseKind
 from landrelease.errors import ImportAborted, InvalidInput
@@ -400,4 +400,4 @@ def _touched_hazards(
 ) -> list[str]:
     if layer.name == "hazards":
         return ids
-    return sorted({str(c[1]["hazard_id"]) for c in candidates if c[1].get("hazard_id")})
+    return sorted({str(c[1]["hazard_id"]) for c in candidates if c[1].get("hazard_id")}, key=id_order)
