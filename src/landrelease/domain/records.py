@@ -78,6 +78,11 @@ class Version:
 ID_DIGITS = 6
 
 
+#: The number part of an id as a regular expression (XPath's for ODK forms too): six digits, or more without
+#: a leading zero (what ``format_id`` writes).
+ID_NUMBER_PATTERN = "([0-9]{6}|[1-9][0-9]{6,})"
+
+
 def format_id(prefix: str, number: int) -> str:
     """The id of record ``number`` of the layer whose ids start with ``prefix`` (``HZ``, 42 -> ``HZ-000042``)."""
     return f"{prefix}-{number:0{ID_DIGITS}d}"
