@@ -395,7 +395,9 @@ def _serve(location: str, host: str, port: int, read_db: str | None = None, max_
     service = create_app(location, read_db=read_db, max_lag=max_lag)
     where = service.state.store.location  # a server's URL without its password
     if read_db:
-        where += f" (reads from {service.state.store.reads_from})"
+        store = service.state.store
+        later = " once it is available" if getattr(store, "bypassed", False) else ""
+        where += f" (reads from {store.reads_from}{later})"
     err.print(f"serving {where} on http://{host}:{port} (API documents at /docs); Ctrl-C stops")
     uvicorn.run(service, host=host, port=port, log_level="warning")
 
