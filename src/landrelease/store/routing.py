@@ -154,7 +154,7 @@ class RoutedStore:
         self._retry_at = time.monotonic() + retry_after  # when a lost replica is next tried
         self._next_check = 0.0  # when the lag is next checked (the first read checks it)
         self._lagging = False  # bypassed for lag until ``_next_check``
-        self._down_reason: str | None = None  # the last reason logged for the replica being unavailable
+        self._down_reason: str | None = None  # why the replica is unavailable, once that has been said
 
     def __repr__(self) -> str:
         return f"RoutedStore(writes={self.primary.location!r}, reads={self.reads_from!r})"
@@ -267,11 +267,13 @@ class RoutedStore:
             log.debug("closing the lost replica %s failed", self.reads_from, exc_info=True)
 
     def _say_down(self, reason: str) -> None:
-        """One warning line when the replica becomes unavailable, not one per read or per retry."""
+        """One warning line when the replica becomes unavailable, not one per read or per retry (those are
+        logged at debug level)."""
         with self._lock:
-            if reason == self._down_reason:
-                return
-            self._down_reason = reason
+            said, self._down_reason = self._down_reason, reason
+        if said is not None:
+            log.debug("the read replica %s is still unavailable (%s)", self.reads_from, reason)
+            return
         log.warning(
             "reads go to the primary while the read replica is unavailable (%s); trying it again every %g s",
             reason, self.retry_after,
