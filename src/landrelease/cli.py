@@ -378,10 +378,10 @@ def serve(
 ) -> None:
     """Serve the JSON API (and later the web map) over the database, in one process."""
     settings = settings_of(ctx)
-    _serve(settings.db, host, port, settings.read_db)
+    _serve(settings.db, host, port, settings.read_db, settings.max_lag)
 
 
-def _serve(location: str, host: str, port: int, read_db: str | None = None) -> None:
+def _serve(location: str, host: str, port: int, read_db: str | None = None, max_lag: float | None = None) -> None:
     import uvicorn
 
     from landrelease.service.app import create_app
@@ -392,10 +392,12 @@ def _serve(location: str, host: str, port: int, read_db: str | None = None) -> N
         raise InvalidInput(f"--port takes 1 to 65535, not {port}")
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"warning: listening on {host}, beyond this machine: put it behind HTTPS before real use")
-    service = create_app(location, read_db=read_db)
+    service = create_app(location, read_db=read_db, max_lag=max_lag)
     where = service.state.store.location  # a server's URL without its password
     if read_db:
-        where += f" (reads from {service.state.store.reads_from})"
+        store = service.state.store
+        later = " once it is available" if getattr(store, "bypassed", False) else ""
+        where += f" (reads from {store.reads_from}{later})"
     err.print(f"serving {where} on http://{host}:{port} (API documents at /docs); Ctrl-C stops")
     uvicorn.run(service, host=host, port=port, log_level="warning")
 

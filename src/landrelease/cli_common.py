@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import getpass
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -48,6 +49,8 @@ class Settings:
     author: str
     #: A streaming replica for reads (``--read-db``); writes always go to ``db``.
     read_db: str | None = None
+    #: Seconds behind the primary past which the replica is bypassed (``--max-replica-lag``; None: default).
+    max_lag: float | None = None
 
 
 def friendly(fn: F) -> F:
@@ -87,7 +90,7 @@ def settings_of(ctx: typer.Context) -> Settings:
 @contextmanager
 def cli_store(ctx: typer.Context, *, create: bool = False) -> Iterator[Store]:
     settings = settings_of(ctx)
-    store = open_store(settings.db, create=create, read=settings.read_db)
+    store = open_store(settings.db, create=create, read=settings.read_db, max_lag=settings.max_lag)
     try:
         yield store
     finally:
@@ -118,6 +121,16 @@ def main_options(
             "Default $LANDRELEASE_READ_DB.",
         ),
     ] = None,
+    max_lag: Annotated[
+        float | None,
+        typer.Option(
+            "--max-replica-lag",
+            min=0,
+            help="Seconds the --read-db replica may be behind --db before reads go to --db instead "
+            "(checked every few seconds; an unreachable replica is bypassed too). Default "
+            "$LANDRELEASE_MAX_REPLICA_LAG or 30.",
+        ),
+    ] = None,
     author: Annotated[
         str | None,
         typer.Option("--author", help="Who makes the changes (history). Default $LANDRELEASE_USER or your login."),
@@ -128,7 +141,40 @@ def main_options(
 ) -> None:
     location = db or os.environ.get("LANDRELEASE_DB") or "landrelease.gpkg"
     who = author or os.environ.get("LANDRELEASE_USER") or login_name()
-    ctx.obj = Settings(location, who, read_db or os.environ.get("LANDRELEASE_READ_DB") or None)
+    read_from = read_db or os.environ.get("LANDRELEASE_READ_DB") or None
+    ctx.obj = Settings(location, who, read_from, max_lag if max_lag is not None else _max_lag_from_environment())
+    show_store_warnings()
+
+
+def _max_lag_from_environment() -> float | None:
+    text = os.environ.get("LANDRELEASE_MAX_REPLICA_LAG", "").strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also refuses nan
+        raise typer.BadParameter(f"LANDRELEASE_MAX_REPLICA_LAG takes seconds (a number from 0), not {text!r}")
+    return seconds
+
+
+class _WarningLine(logging.Handler):
+    """The store's warnings (a read replica bypassed) and notes (it is back) as one line each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        prefix = "warning: " if record.levelno >= logging.WARNING else ""
+        err.print(f"{prefix}{record.getMessage()}", markup=False)
+
+
+def show_store_warnings() -> None:
+    """Print ``landrelease.store``'s warnings and notes (one handler per process, however many commands
+    run in it)."""
+    store_log = logging.getLogger("landrelease.store")
+    if not any(isinstance(handler, _WarningLine) for handler in store_log.handlers):
+        store_log.addHandler(_WarningLine(logging.INFO))
+        if store_log.level == logging.NOTSET:
+            store_log.setLevel(logging.INFO)
 
 
 def login_name() -> str:

@@ -54,6 +54,13 @@ class StoreError(LandreleaseError):
     http_status = 500
 
 
+class StoreUnavailable(StoreError):
+    """The database server cannot be reached: down, refusing connections, or the connection broke. A read
+    replica that is unavailable is bypassed (reads go to the primary); anything else reports it."""
+
+    http_status = 503
+
+
 class ImportAborted(LandreleaseError):
     """``--all-or-nothing`` import refused because some features were rejected; nothing was written."""
 

@@ -156,19 +156,145 @@ def test_migrate_refuses_a_target_with_records_and_leaves_it_alone(
         assert target.count("finds") == 0
 
 
-def test_a_failed_migrate_leaves_no_file_behind(demo: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
-    source, _ = demo
-    # A row another program (QGIS) added: current, but with no history to move. The load finds out after
-    # writing hazards, outcomes, finds..., and everything is rolled back.
+def corrupt(source: Path) -> None:
+    """A row another program (QGIS) added to ``source``: current, but with no history to move. The load finds
+    out after writing hazards, outcomes, finds..., mid-way through the copy."""
     with sqlite3.connect(source) as conn:
         conn.execute(
             "INSERT INTO victims (id, version, updated_at, updated_by) VALUES ('VC-999999', 0, '2024', 'qgis')"
         )
-    target = tmp_path / "copy.gpkg"
+
+
+def test_a_failed_migrate_leaves_no_file_behind(demo: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    source, _ = demo
+    corrupt(source)
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    target = folder / "copy.gpkg"
     code, _, error = run("migrate", "--from", str(source), "--to", str(target))
     assert code == 2
     assert "victims" in error and "added outside landrelease" in error
-    assert not target.exists()
+    assert list(folder.iterdir()) == []  # not the file, nor a journal
+
+    # An empty file someone made for it is left empty (opening makes a GeoPackage of it).
+    (folder / "made-by-hand.gpkg").touch()
+    code, _, error = run("migrate", "--from", str(source), "--to", str(folder / "made-by-hand.gpkg"))
+    assert code == 2 and "added outside landrelease" in error
+    assert [(f.name, f.stat().st_size) for f in folder.iterdir()] == [("made-by-hand.gpkg", 0)]
+
+
+def test_a_failed_migrate_never_touches_an_existing_geopackage(
+    demo: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    source, _ = demo
+    corrupt(source)
+    existing = tmp_path / "existing.gpkg"
+    open_store(str(existing), create=True).close()  # an empty landrelease database: a valid target
+    before = existing.read_bytes()
+    code, _, error = run("migrate", "--from", str(source), "--to", str(existing))
+    assert code == 2 and "added outside landrelease" in error
+    assert existing.read_bytes() == before
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["demo.gpkg", "existing.gpkg"]
+
+
+def _objects(url: str) -> dict[str, list[str]]:
+    """What a PostgreSQL schema (the URL's search_path) and its database hold: relations, functions,
+    extensions."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        relations = conn.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace ORDER BY relname"
+        ).fetchall()
+        functions = conn.execute(
+            "SELECT proname FROM pg_proc WHERE pronamespace = current_schema()::regnamespace ORDER BY proname"
+        ).fetchall()
+        extensions = conn.execute("SELECT extname FROM pg_extension ORDER BY extname").fetchall()
+    return {
+        "relations": [r[0] for r in relations],
+        "functions": [r[0] for r in functions],
+        "extensions": [r[0] for r in extensions],
+    }
+
+
+def test_a_failed_migrate_into_postgis_leaves_no_schema_behind(
+    demo: tuple[Path, dict[str, str]], postgis_database: PostGISDatabase
+) -> None:
+    import psycopg
+
+    source, _ = demo
+    corrupt(source)
+    server = postgis_database.fresh_schema()
+    with psycopg.connect(server, autocommit=True) as conn:  # someone's own table: never dropped
+        conn.execute("CREATE TABLE field_notes (note text)")
+        conn.execute("INSERT INTO field_notes VALUES ('checked the school road')")
+    before = _objects(server)
+    assert before["relations"] == ["field_notes"] and "postgis" in before["extensions"]
+
+    code, _, error = run("migrate", "--from", str(source), "--to", server)
+    assert code == 2
+    assert "victims" in error and "added outside landrelease" in error and "Traceback" not in error
+    assert _objects(server) == before  # no lr_meta, no layer tables, no ledger functions
+    with psycopg.connect(server, autocommit=True) as conn:
+        assert conn.execute("SELECT note FROM field_notes").fetchall() == [("checked the school road",)]
+    code, _, error = run("--db", server, "check")
+    assert code == 2 and "no landrelease schema" in error
+
+
+def test_a_migrate_the_target_refuses_leaves_what_was_there(
+    demo: tuple[Path, dict[str, str]], postgis_database: PostGISDatabase
+) -> None:
+    import psycopg
+
+    source, _ = demo
+    server = postgis_database.fresh_schema()
+    with psycopg.connect(server, autocommit=True) as conn:  # a table of another program, named like a layer
+        conn.execute("CREATE TABLE finds (what text)")
+        conn.execute("INSERT INTO finds VALUES ('a table that is not ours')")
+    before = _objects(server)
+    code, _, error = run("migrate", "--from", str(source), "--to", server)
+    assert code == 2
+    assert "already holds records" in error and "Traceback" not in error
+    assert _objects(server) == before
+    with psycopg.connect(server, autocommit=True) as conn:
+        assert conn.execute("SELECT what FROM finds").fetchall() == [("a table that is not ours",)]
+        columns = conn.execute(  # the layer's columns added to it while opening were rolled back too
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'finds'"
+        ).fetchall()
+        assert columns == [("what",)]
+
+
+def test_a_failed_migrate_into_a_database_without_postgis_leaves_it_without(
+    demo: tuple[Path, dict[str, str]], postgis_database: PostGISDatabase
+) -> None:
+    """PostGIS itself, added by the migrate, goes with the rest; a migrate that succeeds keeps it."""
+    import psycopg
+
+    source, _ = demo
+    name = f"{postgis_database.name}_bare"
+    admin = postgis_database.url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    bare = postgis_database.url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        assert "postgis" not in _objects(bare)["extensions"]
+        good = source.with_name("good.gpkg")
+        shutil.copy(source, good)
+        corrupt(source)
+        code, _, error = run("migrate", "--from", str(source), "--to", bare)
+        assert code == 2 and "added outside landrelease" in error
+        left = _objects(bare)
+        assert "postgis" not in left["extensions"] and left["relations"] == [] and left["functions"] == []
+
+        code, _, error = run("migrate", "--from", str(good), "--to", bare)
+        assert code == 0, error
+        assert "postgis" in _objects(bare)["extensions"]
+        with open_store(str(good)) as a, open_store(bare) as b:
+            assert b.count("hazards") == a.count("hazards") == 199
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_migrate_says_what_is_wrong_with_its_locations(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Folding record ids into runs: the numpy fold (``IdList``) against the rule written plainly, on ids of
-the usual form and on odd ones (other prefixes and widths, duplicates, text that is no id)."""
+the usual form, on ids past 999,999 (seven digits, next to six-digit ones) and on odd ones (other prefixes
+and widths, duplicates, text that is no id)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from landrelease.analysis.trace import IdList, compact_ids, expand_ids
 
 
 def folded_plainly(ids: list[str]) -> list[str]:
-    """The rule: ``PREFIX-digits`` ids sorted by (prefix, number, width), runs of the same prefix and width
-    with numbers one apart folded into ``first..last``; then any other text, sorted."""
+    """The rule: ``PREFIX-digits`` ids sorted by (prefix, number, width), runs of the same prefix with numbers
+    one apart, each written as the run's first width writes it (the same width, or grown past it without a
+    leading zero: HZ-999999 then HZ-1000000), folded into ``first..last``; then any other text, sorted."""
     numbered, other = [], []
     for i in set(ids):
         head, dash, digits = i.rpartition("-")
@@ -27,7 +29,8 @@ def folded_plainly(ids: list[str]) -> list[str]:
     for entry in numbered:
         last = out[-1].split("..")[-1] if out else None
         previous = next((n for n in numbered if n[3] == last), None)
-        if previous and (previous[0], previous[2], previous[1] + 1) == (entry[0], entry[2], entry[1]):
+        follows = previous is not None and (previous[0], previous[1] + 1) == (entry[0], entry[1])
+        if previous is not None and follows and f"{entry[0]}-{entry[1]:0{previous[2]}d}" == entry[3]:
             out[-1] = f"{out[-1].split('..')[0]}..{entry[3]}"
         else:
             out.append(entry[3])
@@ -35,11 +38,15 @@ def folded_plainly(ids: list[str]) -> list[str]:
 
 
 UNIFORM = [f"HZ-{n:06d}" for n in range(1, 400)]
+PAST_A_MILLION = [f"FD-{n:06d}" for n in (*range(1, 60), *range(999_900, 1_000_100), *range(1_999_990, 2_000_010))]
 ODD = [
     *(f"HZ-{n:06d}" for n in range(1, 120)),
     *(f"OC-{n:06d}" for n in range(1, 40)),
     *(f"HZ-{n:03d}" for n in range(995, 1000)),
     *(f"HZ-{n:04d}" for n in range(995, 1005)),
+    *(f"HZ-{n:03d}" for n in range(998, 1002)),
+    *(f"HZ-{n:06d}" for n in range(999_997, 1_000_003)),
+    "HZ-0001000000",
     "odd",
     "x-1",
     "Ж-5",
@@ -52,7 +59,7 @@ ODD = [
 ]
 
 
-@pytest.mark.parametrize("pool", [UNIFORM, ODD], ids=["uniform", "odd"])
+@pytest.mark.parametrize("pool", [UNIFORM, PAST_A_MILLION, ODD], ids=["uniform", "past-a-million", "odd"])
 def test_the_numpy_fold_follows_the_rule(pool: list[str]) -> None:
     rng = random.Random(5)
     for _ in range(150):
@@ -63,6 +70,18 @@ def test_the_numpy_fold_follows_the_rule(pool: list[str]) -> None:
         positions = sorted(rng.sample(range(len(ids)), rng.randint(0, len(ids))))
         assert listed.compact(np.array(positions, dtype=np.int64)) == folded_plainly([ids[k] for k in positions])
         assert sorted(expand_ids(compact_ids(ids))) == sorted(set(ids))
+
+
+def test_ids_past_999999_fold_and_order_by_number() -> None:
+    ids = ["FD-1000001", "FD-200000", "FD-999999", "FD-1000000", "FD-999998", "FD-000007"]
+    assert compact_ids(ids) == ["FD-000007", "FD-200000", "FD-999998..FD-1000001"]
+    assert expand_ids(["FD-999998..FD-1000001"]) == ["FD-999998", "FD-999999", "FD-1000000", "FD-1000001"]
+    listed = IdList(ids)
+    assert listed._uniform  # the numpy path, not a Python step per id
+    assert listed.compact([1, 3]) == ["FD-200000", "FD-1000000"]
+    found = listed.positions_of(["FD-1000000", "FD-100000", "FD-999999", "FD-2000000"])
+    assert found is not None and found.tolist() == [3, -1, 2, -1]
+    assert listed.positions_of(["FD-0999999"]) is None  # not what FD-999999 grows into: a dict decides
 
 
 def test_positions_of_ids_and_of_anything_else() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -267,3 +268,37 @@ def test_the_commands(tmp_path: Path) -> None:
     assert runner.invoke(app, ["--db", db, "forms", "minefield-template", str(template)]).exit_code == 0
     run = runner.invoke(app, ["--db", db, "import", "minefields", str(template), "--json"])
     assert run.exit_code == 0 and '"imported": 1' in run.stdout
+
+
+def test_an_organisation_id_past_a_million_becomes_its_name(tmp_path: Path) -> None:
+    import sqlite3
+
+    location = str(tmp_path / "big.gpkg")
+    with sqlite3.connect(open_store(location, create=True).location) as conn:  # a million records made before
+        conn.execute("INSERT OR REPLACE INTO lr_counters (layer, last_number) VALUES ('organisations', 999999)")
+    with open_store(location) as store:
+        (team,) = store.add("organisations", [NewFeature({"name": "Team 1,000,000", "kind": "operator"})], ANNA)
+        assert team == "OR-1000000"
+        store.add("hazards", [NewFeature({"hazard_class": "SHA", "status": "active"}, HAZARD)], ANNA)
+        accounts = open_accounts(location)
+        try:
+            given = ANSWERS["clearance"]
+            answers = replace(given, values={**given.values, "activity/organisation": team})
+            export = tmp_path / "clearance.zip"
+            export.write_bytes(central_csv_zip(KINDS["clearance"], [answers]))
+            summary = import_submissions(store, accounts, location, export, "clearance", "team7", today=TODAY)
+            assert accounts.submission(summary.reports[0]).organisation == "Team 1,000,000"
+        finally:
+            accounts.close()
+
+
+def test_the_hazard_id_constraint_takes_ids_past_a_million() -> None:
+    import re
+
+    form = build_xlsform(KINDS["clearance"], ("en",))
+    (row,) = [r for r in form.survey if r["name"] == "hazard_id"]
+    pattern = re.fullmatch(r"regex\(\., '(.*)'\)", row["constraint"])
+    assert pattern is not None
+    accepts = re.compile(pattern.group(1))  # XPath regular expressions read these the same way
+    assert [bool(accepts.match(i)) for i in ("HZ-000042", "HZ-1000000", "HZ-12345678")] == [True] * 3
+    assert [bool(accepts.match(i)) for i in ("HZ-42", "HZ-0000042", "HZ-1000000x", "OC-000001")] == [False] * 4

@@ -40,6 +40,12 @@ class _ReplicaKeepsUp:
     def fresh(self) -> bool:
         return True
 
+    def lag(self) -> float | None:
+        return 0.0
+
+    def rejoin(self) -> None:
+        return None
+
     def close(self) -> None:
         return None
 

@@ -61,6 +61,15 @@ class Pair:
     replica: str
     directory: Path
 
+    def stop_replica(self) -> None:
+        """Stop the replica as an administrator would (``pg_ctl stop -m fast``): its connections are ended."""
+        _run("pg_ctl", "-D", str(self.directory / "replica"), "-m", "fast", "-w", "stop")
+
+    def start_replica(self) -> None:
+        """Start the replica again (it resumes streaming from the primary)."""
+        if not (self.directory / "replica" / "postmaster.pid").exists():
+            _start(self.directory / "replica")
+
 
 def _free_port() -> int:
     with socket.socket() as probe:

@@ -8,11 +8,14 @@ when the tools are missing and failed under CI (``CI`` set), as the PostGIS test
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from shapely.geometry import Point, box
@@ -114,13 +117,97 @@ def test_a_read_db_that_is_not_replaying_gets_reads_from_the_primary_after_a_wri
         postgis_database.drop_schema(url)
 
 
-def test_an_unreachable_read_db_is_one_line(postgis_database: PostGISDatabase) -> None:
+UNREACHABLE = "postgresql://postgres:secret@127.0.0.1:1/x"  # nothing listens on port 1
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "landrelease.store" and r.levelno >= logging.WARNING]
+
+
+def test_an_unreachable_read_db_sends_reads_to_the_primary_with_one_warning(
+    postgis_database: PostGISDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
     url = postgis_database.fresh_schema()
     try:
-        with pytest.raises(StoreError, match=r"^cannot connect to postgresql://postgres@127\.0\.0\.1:1/x: "):
-            open_store(url, create=True, read="postgresql://postgres:secret@127.0.0.1:1/x")
+        with open_store(url, create=True, read=UNREACHABLE) as store:
+            assert isinstance(store, RoutedStore) and store.bypassed and store.replica is None
+            assert store.reads_from == "postgresql://postgres@127.0.0.1:1/x"  # named, without its password
+            (new,) = store.add("hazards", hazards("north"), ANNA)
+            for _ in range(5):
+                assert store.get(new).attributes["name"] == "north"
+            assert store.count("hazards") == 1
+            assert [f.id for f in store.features("hazards")] == [new]
+            assert store.reads == {"primary": 7, "replica": 0}
+        (warning,) = _warnings(caplog)  # one line, not one per read
+        assert warning.startswith("reads go to the primary while the read replica is unavailable (cannot connect ")
+        assert "127.0.0.1:1/x" in warning and "secret" not in warning and "\n" not in warning
+        assert warning.endswith("trying it again every 30 s")
     finally:
         postgis_database.drop_schema(url)
+
+
+def test_a_cli_given_an_unreachable_read_db_works_from_the_primary(postgis_database: PostGISDatabase) -> None:
+    url = postgis_database.fresh_schema()
+    try:
+        with open_store(url, create=True) as primary:
+            (hazard,) = primary.add("hazards", hazards("field by the road"), ANNA)
+        runner = CliRunner()
+        for command in (["report", "land-release", "--json"], ["history", hazard, "--json"]):
+            result = runner.invoke(app, ["--db", url, "--read-db", UNREACHABLE, *command])
+            assert result.exit_code == 0, result.stderr
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("warning: reads go to the primary while the read replica")
+        assert json.loads(result.stdout)[0]["attributes"]["name"] == "field by the road"
+    finally:
+        postgis_database.drop_schema(url)
+
+
+def test_the_service_given_an_unreachable_read_db_serves_from_the_primary(postgis_database: PostGISDatabase) -> None:
+    from landrelease.accounts import open_accounts
+    from landrelease.accounts.users import create_user
+    from landrelease.service.app import create_app
+    from landrelease.service.context import Role
+
+    url = postgis_database.fresh_schema()
+    try:
+        with open_store(url, create=True) as primary:
+            primary.add("hazards", hazards("north", "south"), ANNA)
+        accounts = open_accounts(url)
+        try:
+            token = create_user(accounts, "viewer", Role.VIEWER, None, None)[1]
+        finally:
+            accounts.close()
+        service = create_app(url, read_db=UNREACHABLE)
+        with _test_client(service, token) as client:
+            items = client.get("/ogc/collections/hazards/items")
+            assert items.status_code == 200, items.text
+            assert sorted(f["properties"]["name"] for f in items.json()["features"]) == ["north", "south"]
+            assert client.get("/tiles/hazards/0/0/0.mvt").status_code in (200, 204)
+            store = service.state.store
+            assert isinstance(store, RoutedStore) and store.bypassed and store.reads["replica"] == 0
+    finally:
+        postgis_database.drop_schema(url)
+
+
+def test_the_max_replica_lag_is_a_number_of_seconds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANDRELEASE_MAX_REPLICA_LAG", "soon")
+    result = CliRunner().invoke(app, ["--db", str(tmp_path / "a.gpkg"), "report", "land-release"])
+    assert result.exit_code == 2
+    assert "LANDRELEASE_MAX_REPLICA_LAG takes seconds" in result.stderr
+    result = CliRunner().invoke(app, ["--max-replica-lag", "-1", "--db", str(tmp_path / "a.gpkg"), "check"])
+    assert result.exit_code == 2
+
+
+def _test_client(service: Any, token: str) -> Any:
+    import warnings
+
+    from starlette.exceptions import StarletteDeprecationWarning
+
+    with warnings.catch_warnings():  # Starlette 1.x prefers httpx2 for its TestClient; httpx is installed
+        warnings.simplefilter("ignore", StarletteDeprecationWarning)
+        from fastapi.testclient import TestClient
+
+    return TestClient(service, headers={"Authorization": f"Bearer {token}"})
 
 
 # --- a real primary and streaming replica ------------------------------------------------------------------
@@ -181,7 +268,7 @@ def test_reads_are_served_by_the_replica_and_writes_reach_it(pair: pg_cluster.Pa
 
         # Replay resumed: the replica catches up, reads go back to it and see every write.
         _on(pair.replica, "SELECT pg_wal_replay_resume()::text")
-        assert store.freshness.fresh()
+        assert store.freshness is not None and store.freshness.fresh()
         assert store.get(theirs).attributes["name"] == "east"
         assert store.count("hazards") == 4
         assert store.reads["replica"] == before["replica"] + 3
@@ -236,3 +323,92 @@ def test_the_cli_and_service_read_from_the_replica(pair: pg_cluster.Pair) -> Non
     # --db must name the primary: the replica cannot take writes.
     with pytest.raises(StoreError, match="read-only replica; --db must name the primary"):
         open_store(pair.replica, read=pair.replica)
+
+
+def _until(condition: Any, what: str) -> None:
+    """Wait for something the servers do in their own time (a restart, a reconnection); fail after a minute."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting: {what}")
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_a_replica_that_goes_down_is_bypassed_and_returned_to(
+    pair: pg_cluster.Pair, caplog: pytest.LogCaptureFixture
+) -> None:
+    from landrelease.store.postgis.replication import open_replicated
+
+    caplog.set_level(logging.INFO, "landrelease.store")
+    with open_store(pair.primary, create=True) as primary:  # more than one page (2000 rows) of features
+        primary.add("hazards", hazards(*(f"h{i}" for i in range(2500))), ANNA)
+    store = open_replicated(pair.primary, pair.replica, retry_after=0.2)
+    try:
+        expected = [f.id for f in store.primary.features("hazards")]
+        assert store.count("hazards") == len(expected) and store.reads == {"primary": 0, "replica": 1}
+
+        listing = store.features("hazards")  # from the replica: its first page is read now
+        first = next(listing)
+        pair.stop_replica()
+        try:
+            # The listing's next page fails on the replica: the rest comes from the primary, none twice.
+            assert [first.id, *(f.id for f in listing)] == expected
+            assert store.bypassed and store.replica is None
+            before = store.reads
+            assert store.count("hazards") == len(expected)  # reads keep working, from the primary
+            (written,) = store.add("hazards", hazards("added while the replica was down"), ANNA)
+            assert store.get(written).attributes["name"] == "added while the replica was down"
+            assert store.reads == {"primary": before["primary"] + 2, "replica": before["replica"]}
+            (warning,) = _warnings(caplog)  # one line for the whole outage, however many reads and retries
+            assert warning.startswith("reads go to the primary while the read replica is unavailable (")
+        finally:
+            pair.start_replica()
+
+        # Back: the next read after the retry time reopens it in the background; reads return to it and
+        # see the write made while it was down (read-your-writes across the outage).
+        _until(lambda: (store.count("hazards"), not store.bypassed)[1], "reads to return to the replica")
+        before = store.reads
+        assert store.get(written).attributes["name"] == "added while the replica was down"
+        assert store.reads["replica"] == before["replica"] + 1
+        assert any("again: it is back" in r.getMessage() for r in caplog.records)
+        assert len(_warnings(caplog)) == 1
+    finally:
+        pair.start_replica()
+        store.close()
+
+
+@pytest.mark.slow
+def test_a_replica_far_behind_is_bypassed_until_it_catches_up(
+    pair: pg_cluster.Pair, caplog: pytest.LogCaptureFixture
+) -> None:
+    from landrelease.store.postgis.replication import open_replicated
+
+    store = open_replicated(pair.primary, pair.replica, create=True, max_lag=0.5, lag_check=0, retry_after=0)
+    paused = False
+    try:
+        known = store.count("hazards")
+        assert store.reads == {"primary": 0, "replica": 1}
+        _on(pair.replica, "SELECT pg_wal_replay_pause()::text")
+        paused = True
+        with open_store(pair.primary) as other:  # another program's write the replica does not replay
+            other.add("hazards", hazards("while replay is paused"), ANNA)
+        assert store.count("hazards") == known  # just seen behind: not yet known to be far behind
+        time.sleep(1.0)  # now over 0.5 s behind (the lag is a lower bound: it is at least this)
+        assert store.count("hazards") == known + 1  # bypassed: from the primary
+        assert store.count("hazards") == known + 1
+        assert store.bypassed and store.reads == {"primary": 2, "replica": 2}
+        (warning,) = _warnings(caplog)
+        assert warning.startswith(f"reads go to the primary: the read replica {store.reads_from} is ")
+        assert "behind it (more than 0.5 s)" in warning
+
+        _on(pair.replica, "SELECT pg_wal_replay_resume()::text")
+        paused = False
+        _until(lambda: (store.count("hazards"), not store.bypassed)[1], "the replica to catch up")
+        before = store.reads
+        assert store.count("hazards") == known + 1  # from the replica, which now has it
+        assert store.reads["replica"] == before["replica"] + 1
+    finally:
+        if paused:
+            _on(pair.replica, "SELECT pg_wal_replay_resume()::text")
+        store.close()

@@ -24,6 +24,7 @@ import shapely.geometry
 
 from landrelease.accounts.protocol import SubmissionStore
 from landrelease.actions import review
+from landrelease.domain.records import ID_NUMBER_PATTERN
 from landrelease.errors import InvalidInput, NotFound
 from landrelease.fieldforms.instances import NEEDS_CORRECTION, SUBMITTED, SeenInstance, open_form_instances
 from landrelease.fieldforms.kinds import FormKind, form_kind
@@ -32,7 +33,7 @@ from landrelease.fieldforms.submissions import Instance, read_export
 from landrelease.fieldforms.xlsform import ORGANISATION_FIELDS
 from landrelease.store.protocol import Store
 
-_RECORD_ID = re.compile(r"^[A-Z]{2}-\d{6}$")
+_RECORD_ID = re.compile(rf"^[A-Z]{{2}}-{ID_NUMBER_PATTERN}$")  # OR-000001 ... OR-1000000 and on
 
 
 @dataclass(frozen=True)

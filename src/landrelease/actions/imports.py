@@ -24,7 +24,7 @@ from landrelease.actions.linking import admin_area_of, hazard_of_features, progr
 from landrelease.actions.mapping import parse_map, resolve_mapping
 from landrelease.actions.release import hazard_figure_columns, keep_current_after, refresh_ledger
 from landrelease.domain.attributes import coerce_text_column, coerce_value
-from landrelease.domain.records import Change, NewFeatures, Scalar
+from landrelease.domain.records import Change, NewFeatures, Scalar, id_order
 from landrelease.domain.schema import GeometryKind, Layer, layer_named
 from landrelease.domain.vocabulary import ContextKind, HazardClass, HazardStatus, ReleaseKind
 from landrelease.errors import ImportAborted, InvalidInput
@@ -231,7 +231,7 @@ def write_plan(
             keep_current_after(store, before, len(plan))
         if layer.name == "outcomes":
             say("updating the land release ledger")
-            hazards = sorted({str(h) for h in plan.columns.get("hazard_id", ()) if h})
+            hazards = sorted({str(h) for h in plan.columns.get("hazard_id", ()) if h}, key=id_order)
             refresh_ledger(store, hazards, before=before, changes=len(plan))
     summary.imported = len(plan)
     summary.repaired = sum(1 for i in plan.indexes if i in repaired_indexes)

@@ -23,7 +23,7 @@ from landrelease.actions.linking import admin_area_of, programme_extent
 from landrelease.actions.release import refresh_ledger
 from landrelease.domain.attributes import coerce_attributes
 from landrelease.domain.ledger import LEDGER_INPUTS
-from landrelease.domain.records import Change, Feature, NewFeature, Scalar
+from landrelease.domain.records import Change, Feature, NewFeature, Scalar, id_order
 from landrelease.domain.schema import GeometryKind, Layer, layer_named
 from landrelease.domain.vocabulary import ActivityStatus, HazardStatus, ReportStatus
 from landrelease.domain.workflow import REPORT_WORKFLOW, WORKFLOWS
@@ -414,7 +414,7 @@ def apply_update(
         for feature in (current, updated):
             if feature.attributes.get("hazard_id"):
                 hazards.add(str(feature.attributes["hazard_id"]))
-        refresh_ledger(store, sorted(hazards), before=before, changes=1)
+        refresh_ledger(store, sorted(hazards, key=id_order), before=before, changes=1)
     return updated
 
 

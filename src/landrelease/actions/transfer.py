@@ -25,7 +25,7 @@ from typing import Literal
 
 from landrelease.domain.schema import LAYERS
 from landrelease.errors import InvalidInput, NotFound, StoreError
-from landrelease.store import Store, open_store
+from landrelease.store import Store, creating, open_store
 
 #: Told the total number of versions to write, then called with each step's count.
 Progress = Callable[[int], Callable[[int], None]]
@@ -51,17 +51,15 @@ class Moved:
 
 
 def migrate(source: str, target: str, progress: Progress | None = None) -> Moved:
-    """Copy the database at ``source`` into ``target`` (new, or holding no records) losslessly."""
+    """Copy the database at ``source`` into ``target`` (new, or holding no records) losslessly.
+
+    Nothing of a failed migrate stays behind (``store.creating``): a PostGIS target gets its schema in the
+    same transaction as the records, so a failure leaves no empty schema; a GeoPackage file it made is
+    removed. What was in the target before is never dropped."""
     if source == target:
         raise InvalidInput("--from and --to are the same database")
-    new_file = not is_postgres(target) and not Path(target).exists()
-    try:
-        with open_store(source) as origin, open_store(target, create=True) as destination:
-            return copy_store(origin, destination, progress)
-    except BaseException:
-        if new_file:  # nothing of a failed migrate stays behind, not even an empty file
-            Path(target).unlink(missing_ok=True)
-        raise
+    with open_store(source) as origin, creating(target) as destination:
+        return copy_store(origin, destination, progress)
 
 
 def copy_store(origin: Store, destination: Store, progress: Progress | None = None) -> Moved:

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from landrelease.analysis.ledger import ledger_of
-from landrelease.domain.records import Scalar
+from landrelease.domain.records import Scalar, id_order
 from landrelease.errors import InvalidInput
 from landrelease.store.protocol import Store
 
@@ -304,7 +304,7 @@ def forecast_of(
         area = np.fromiter((code.setdefault(k, len(code)) for k in keys), np.int64, len(keys))
         names = _admin_names(store)
         # Every admin area is listed, also those with no known hazard: "nothing remains" is a figure too.
-        for key in sorted(set(code) | set(names)):
+        for key in sorted(set(code) | set(names), key=id_order):
             groups.append(one(key, names.get(key, key), area == code.get(key, -1)))
     return ForecastReport(national, by, groups, int((~dated).sum()), window, samples, seed)
 

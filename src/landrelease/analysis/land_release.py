@@ -25,7 +25,7 @@ from landrelease.analysis.factors import Factor, distinct, factorise, members
 from landrelease.analysis.periods import Period, period_key
 from landrelease.analysis.programme import NONE_KEY, HazardFigures, Programme, hazard_figures, read_programme
 from landrelease.domain.ledger import LedgerTotals
-from landrelease.domain.records import Scalar
+from landrelease.domain.records import Scalar, id_order
 from landrelease.domain.schema import BENEFICIARY_FIELDS
 from landrelease.store.protocol import Store
 
@@ -274,7 +274,7 @@ def _hazard_groups(
     groups = []
     # Every admin area is listed, with zeros where there is no known hazard: that is a figure too.
     listed = [k for k, c in keys.items() if len(h_of[c]) or len(f_of[c]) or len(e_of[c]) or k in names]
-    for key in sorted(str(k) for k in listed):
+    for key in sorted((str(k) for k in listed), key=id_order):  # admin areas, operators by number
         c = keys[key]
         figures: dict[str, float | int] = dict(_totals(hf, h_of[c]).as_dict())
         figures["released_before_m2"] = float(hf.before[h_of[c]].sum())
@@ -314,7 +314,7 @@ def _outcome_groups(
     }
     groups = []
     listed = [k for k, c in keys.items() if len(o_of[c]) or len(f_of[c]) or len(e_of[c])]
-    for key in sorted(str(k) for k in listed):
+    for key in sorted((str(k) for k in listed), key=id_order):  # admin areas, operators by number
         c = keys[key]
         sel = o_of[c]
         released = {name: float(sums[name][c]) for name in RELEASED}

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from landrelease.analysis import nearness
 from landrelease.analysis.priority_weights import CRITERIA, Nearness, PriorityConfig, RecordsNearby
-from landrelease.domain.records import Scalar
+from landrelease.domain.records import Scalar, creation_ranks
 from landrelease.domain.vocabulary import HazardStatus
 
 Geometries = npt.NDArray[np.object_]
@@ -185,7 +185,7 @@ def prioritise(
     as_of: date,
     risk_cells: RiskCells = NO_RISK_CELLS,
 ) -> Ranking:
-    """Rank the open hazards with land remaining, highest score first (ties by id)."""
+    """Rank the open hazards with land remaining, highest score first (ties by id: the older hazard first)."""
     n = len(hazards.ids)
     statuses = np.array([s or "" for s in hazards.statuses], dtype=object)
     closed = np.isin(statuses, NOT_RANKED_STATUSES)
@@ -229,7 +229,8 @@ def prioritise(
     components = np.asarray(np.round(value * weights, DECIMALS), dtype=np.float64)
     scores = np.round(components.sum(axis=1), DECIMALS)
     ids = np.array(hazards.ids, dtype=object)[chosen]
-    order = np.lexsort((ids.astype(str), -scores)) if chosen.size else np.empty(0, dtype=np.intp)
+    made = creation_ranks([str(i) for i in ids])  # equal scores: the older hazard first (by number, not text)
+    order = np.lexsort((made, -scores)) if chosen.size else np.empty(0, dtype=np.intp)
     ranked = chosen[order]
     names = np.array(hazards.names, dtype=object)
     return Ranking(

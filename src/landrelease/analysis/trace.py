@@ -2,7 +2,8 @@
 
 A national report lists some 400,000 ids across its groups, so a layer's ids are parsed and ordered once
 (``IdList``) and each group's selection is folded into runs with numpy; ``compact_ids`` is the same fold
-for any iterable of ids.
+for any iterable of ids. Ids are ordered by number, not text, and numbers padded to six digits grow past
+them (FD-999999, FD-1000000: one run ``FD-999998..FD-1000001``, which ``expand_ids`` gives back).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import numpy as np
 import numpy.typing as npt
 
 from landrelease.analysis.factors import distinct
+from landrelease.domain.records import MAX_DIGITS, id_numbers
 
 #: Longer digit runs do not fit an int64 (Python ints are used then).
-_MAX_DIGITS = 18
+_MAX_DIGITS = MAX_DIGITS
 
 Ints = npt.NDArray[np.int64]
 
@@ -33,11 +35,12 @@ class IdList:
         fast = _uniform(ids)
         self._uniform = fast is not None
         if fast is not None:
-            self._rank, self._at, self._number = fast
+            self._rank, self._at, self._number, self._head, self._pad = fast
             self._text = ids
             n = len(self._at)
             self._numbered = np.ones(n, dtype=bool)
-            self._prefix = self._width = np.zeros(n, dtype=np.int64)
+            # One prefix, and each number is one id: runs need no width test.
+            self._prefix = self._width = self._digits = np.zeros(n, dtype=np.int64)
         else:
             self._general(ids)
 
@@ -53,7 +56,7 @@ class IdList:
         rank = np.empty(len(parsed), dtype=np.int64)
         text: list[str] = []
         prefixes: dict[str, int] = {}
-        prefix, number, width, numbered = [], [], [], []
+        prefix, number, width, digits_of, numbered = [], [], [], [], []
         for k in order:
             other, head, n, w, i = parsed[k]
             if text and text[-1] == i:  # the same id twice stands for one record
@@ -64,6 +67,7 @@ class IdList:
             prefix.append(prefixes.setdefault(head, len(prefixes)))
             number.append(n)
             width.append(w)
+            digits_of.append(len(str(n)))
             numbered.append(not other)
         self._text = text
         self._rank = rank
@@ -72,6 +76,7 @@ class IdList:
         big = any(w > _MAX_DIGITS for w in width)
         self._number = np.array(number, dtype=object if big else np.int64)
         self._width = np.array(width, dtype=np.int64)
+        self._digits = np.array(digits_of, dtype=np.int64)
         self._numbered = np.array(numbered, dtype=bool)
 
     def __len__(self) -> int:
@@ -82,15 +87,10 @@ class IdList:
         all of the one ``PREFIX-digits`` form (None otherwise: ask a dict). Ids are unique in a layer."""
         if not self._uniform or not len(self._at) or not values:
             return None
-        try:
-            if set(map(len, values)) != {len(self._text[0])}:  # type: ignore[arg-type]
-                return None
-        except TypeError:  # not text
-            return None
-        parsed = _uniform(values, like=self._text[0])  # type: ignore[arg-type]
+        parsed = _uniform(values, head=self._head, pad=self._pad)  # type: ignore[arg-type]
         if parsed is None:
             return None
-        rank, _, number = parsed
+        rank, _, number, _, _ = parsed
         # Each distinct value's number among the ids' numbers (sorted), then back to the values.
         at = np.searchsorted(self._number, number)
         hit = at < len(self._number)
@@ -107,11 +107,15 @@ class IdList:
         # A run goes on while the next id selected has the same prefix and width and the next number.
         a, b = ranks[:-1], ranks[1:]
         goes_on = np.zeros(len(ranks), dtype=bool)
+        # The next id is the next number written as the run writes it: the same width, or grown past it
+        # (HZ-999999 then HZ-1000000; not HZ-0999 then HZ-01000).
+        width_a, width_b = self._width[a], self._width[b]
+        grown = (width_b > width_a) & (self._digits[b] == width_b)
         goes_on[1:] = (
             self._numbered[b]
             & self._numbered[a]
             & (self._prefix[b] == self._prefix[a])
-            & (self._width[b] == self._width[a])
+            & ((width_b == width_a) | grown)
             & (self._number[b] == self._number[a] + 1)
         )
         starts = np.flatnonzero(~goes_on)
@@ -121,28 +125,18 @@ class IdList:
         return [text[s] if s == e else f"{text[s]}..{text[e]}" for s, e in zip(firsts, lasts, strict=True)]
 
 
-def _uniform(ids: Sequence[str], like: str | None = None) -> tuple[Ints, Ints, Ints] | None:
-    """The usual case, in numpy: every id is the same ASCII-letter prefix, a dash and digits of one width
-    (``HZ-000001``; with ``like``, the prefix and width of that id). Returns (rank of each id, the position
-    of each rank's id, each rank's number), else None."""
-    if not ids or not all(isinstance(i, str) for i in ids[:1]):
+def _uniform(
+    ids: Sequence[str], head: str | None = None, pad: int | None = None
+) -> tuple[Ints, Ints, Ints, str, int] | None:
+    """The usual case, in numpy: a layer's ids, each number one id (``records.id_numbers``; with ``head``
+    and ``pad``, that prefix and width). Returns (rank of each id, the position of each rank's id, each
+    rank's number, the prefix, the width), else None."""
+    parsed = id_numbers(ids, head, pad)
+    if parsed is None:
         return None
-    head, dash, digits = (like or ids[0]).rpartition("-")
-    width, length = len(digits), len(ids[0])
-    if not (dash and head.isascii() and head.isalpha() and digits.isascii() and digits.isdigit()):
-        return None
-    if width > _MAX_DIGITS or set(map(len, ids)) != {length}:
-        return None
-    codes = np.array(ids, dtype=f"U{length}").view(np.uint32).reshape(len(ids), length)
-    lead = length - width
-    if not (codes[:, :lead] == np.array([ord(c) for c in head + dash], dtype=np.uint32)).all():
-        return None
-    tail = codes[:, lead:].astype(np.int64) - ord("0")
-    if ((tail < 0) | (tail > 9)).any():
-        return None
-    number = tail @ (10 ** np.arange(width - 1, -1, -1, dtype=np.int64))
-    distinct, first, rank = np.unique(number, return_index=True, return_inverse=True)
-    return rank.astype(np.int64), first.astype(np.int64), distinct.astype(np.int64)
+    number, head, pad = parsed
+    distinct, first_at, rank = np.unique(number, return_index=True, return_inverse=True)
+    return rank.astype(np.int64), first_at.astype(np.int64), distinct.astype(np.int64), head, pad
 
 
 def compact_ids(ids: Iterable[str]) -> list[str]:
@@ -156,11 +150,12 @@ def expand_ids(compact: Iterable[str]) -> list[str]:
     for item in compact:
         first, sep, last = item.partition("..")
         a, b = _numbered(first), _numbered(last) if sep else None
-        if a and b and a[0] == b[0] and len(a[1]) == len(b[1]):
-            width = len(a[1])
-            out.extend(f"{a[0]}{n:0{width}d}" for n in range(int(a[1]), int(b[1]) + 1))
-        else:
-            out.append(item)
+        if a and b and a[0] == b[0]:
+            width, end = len(a[1]), int(b[1])
+            if len(b[1]) == max(width, len(str(end))):  # the last id is the first's width grown
+                out.extend(f"{a[0]}{n:0{width}d}" for n in range(int(a[1]), end + 1))
+                continue
+        out.append(item)
     return out
 
 

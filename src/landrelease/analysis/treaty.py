@@ -27,7 +27,7 @@ from landrelease.analysis.factors import factorise
 from landrelease.analysis.periods import Period, year_period
 from landrelease.analysis.programme import NONE_KEY, HazardFigures, Programme, anti_personnel, hazard_figures, quantity
 from landrelease.domain.ordnance import LANDMINE, by_model
-from landrelease.domain.records import Scalar
+from landrelease.domain.records import Scalar, id_order
 
 TableName = Literal["article7", "article5", "ccw"]
 TABLES: tuple[str, ...] = ("article7", "article5", "ccw")
@@ -244,7 +244,8 @@ def _article7(p: Programme, period: Period) -> tuple[list[Section], list[str]]:
         per_admin[key]["eore_sessions"] += sessions
         per_admin[key]["eore_beneficiaries"] += people
     warnings: list[dict[str, Scalar]] = [
-        {"admin_area": p.admin_name(k) if k != NONE_KEY else NONE_KEY, **v} for k, v in sorted(per_admin.items())
+        {"admin_area": p.admin_name(k) if k != NONE_KEY else NONE_KEY, **v}
+        for k, v in sorted(per_admin.items(), key=lambda item: id_order(item[0]))
     ]
     notes = [
         "Areas known or suspected to contain anti-personnel mines at any time in the year (released ones included, "
@@ -375,7 +376,7 @@ def _with_total(
 ) -> list[dict[str, Scalar]]:
     out: list[dict[str, Scalar]] = []
     total = dict.fromkeys(columns[1:], 0.0)
-    for key in sorted(rows):
+    for key in sorted(rows, key=id_order):
         out.append({"admin_area": p.admin_name(key) if key != NONE_KEY else NONE_KEY, **rows[key]})
         for c in columns[1:]:
             total[c] += rows[key][c]

@@ -3,9 +3,10 @@
 Each term is the area of the part of the hazard released that way; overlaps are never counted twice:
 outcomes are taken one at a time and each is credited only with the land no earlier outcome released.
 The order is the strength of the evidence (cleared, then reduced, then cancelled: land that was both
-cancelled and later cleared counts as cleared), then release date (earlier first), then record id, so
-the figures never depend on the order records happen to be stored in. Outcome land outside its hazard's
-polygon is not counted (the hazard is the estimate). Remaining is what is left and is never negative.
+cancelled and later cleared counts as cleared), then release date (earlier first), then creation (the
+record id's number: OC-999999 before OC-1000000, ``records.id_order``), so the figures never depend on the
+order records happen to be stored in. Outcome land outside its hazard's polygon is not counted (the hazard
+is the estimate). Remaining is what is left and is never negative.
 
 Every figure is traceable: each outcome is credited with the exact area it released (``released``), and
 a hazard's cancelled/reduced/cleared figures are the sums of its outcomes' credits.
@@ -25,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from landrelease.domain.records import creation_ranks
 from landrelease.domain.vocabulary import ReleaseKind
 
 Geometries = npt.NDArray[np.object_]
@@ -217,7 +219,7 @@ def _credit_in_order(
     Vectorised across hazards: round k takes every hazard's k-th outcome in precedence order.
     """
     keys_date = np.array([dates[i] or "9999-99-99" for i in subset])
-    keys_id = np.array([ids[i] for i in subset])
+    keys_id = creation_ranks([ids[i] for i in subset])  # creation order, not text order
     order = np.lexsort((keys_id, keys_date, ranks[subset], hazard_of[subset]))
     ordered = subset[order]
     hz = hazard_of[ordered]

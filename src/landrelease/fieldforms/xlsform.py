@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from landrelease.domain.records import ID_NUMBER_PATTERN
 from landrelease.domain.schema import Field, FieldType, GeometryKind, layer_named
 from landrelease.errors import InvalidInput
 from landrelease.fieldforms import labels
@@ -143,7 +144,7 @@ class _Builder:
         if f.name == "hazard_id":
             example = f"{layer_named(LINKS['hazard_id']).id_prefix}-000042"
             hint = labels.phrase("hint.hazard_id_required" if required else "hint.hazard_id", example=example)
-            row["constraint"] = f"regex(., '^{example[:3]}[0-9]{{6}}$')"
+            row["constraint"] = f"regex(., '^{example[:3]}{ID_NUMBER_PATTERN}$')"  # HZ-1000000 too
             constraint, values = "msg.id", {"example": example}
         elif f.type is FieldType.DATE:
             row["constraint"] = ". <= today()"

@@ -34,12 +34,18 @@ Sign in with `Authorization: Bearer TOKEN` (`landrelease user add` prints one) o
 
 
 def create_app(
-    db: str, *, public_paths: Collection[str] = (), max_body_bytes: int = MAX_BODY_BYTES, read_db: str | None = None
+    db: str,
+    *,
+    public_paths: Collection[str] = (),
+    max_body_bytes: int = MAX_BODY_BYTES,
+    read_db: str | None = None,
+    max_lag: float | None = None,
 ) -> FastAPI:
     """The app over the database at ``db`` (which must exist). ``public_paths`` are reachable without
     signing in, besides health, login and the API documents. With ``read_db`` (a streaming replica), the
-    store's reads go there; writes, users and sessions stay on ``db``."""
-    store = open_store(db, read=read_db)
+    store's reads go there while it is available and at most ``max_lag`` seconds behind; writes, users and
+    sessions stay on ``db``."""
+    store = open_store(db, read=read_db, max_lag=max_lag)
     try:
         accounts = open_accounts(db)
     except BaseException:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from landrelease.domain.records import Action, Scalar, Version
+from landrelease.domain.records import Action, Scalar, Version, id_order
 
 #: Records read (and written) per step: a few thousand versions, a bounded amount of memory.
 RECORDS_PER_STEP = 1000
@@ -45,8 +45,8 @@ class Step:
 
 def creation_order(record_ids: Iterable[str]) -> list[str]:
     """Ids in the order their records were made: HZ-999999 before HZ-1000000 (numbers are zero-padded to
-    six digits, then grow)."""
-    return sorted(record_ids, key=lambda record_id: (len(record_id), record_id))
+    six digits, then grow; ``domain.records.id_order``)."""
+    return sorted(record_ids, key=id_order)
 
 
 def chunks(record_ids: list[str], size: int = RECORDS_PER_STEP) -> Iterator[list[str]]:

@@ -9,15 +9,24 @@ says when a read must go to the primary instead (read-your-writes). Two policies
 - ``store.postgis.replication.ReplayPosition``: a read goes to the replica once the replica has replayed the
   primary's WAL up to the last write made here (waiting briefly, then reading from the primary).
 
+A replica is a convenience, never a single point of failure: when it is unavailable (at opening, or a read
+on it fails because the server went away) or further behind the primary than ``max_lag`` seconds, reads go to
+the primary, one warning line is logged (``landrelease.store``; an info line when reads return), and the
+replica is tried again after ``retry_after`` seconds (reopened in a background thread, so no read waits for
+a dead server).
+
 The schema version is read from the primary: it is the authority that upgrades the schema.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -25,8 +34,20 @@ from shapely.geometry.base import BaseGeometry
 
 from landrelease.domain.ledger import LedgerState
 from landrelease.domain.records import Change, Feature, NewFeature, NewFeatures, Scalar, Version
+from landrelease.errors import StoreUnavailable
 from landrelease.store.dumps import LayerDump, ServiceDump
 from landrelease.store.protocol import KEEP, Geometries, Keep, Store, TileSource
+
+log = logging.getLogger("landrelease.store")
+
+#: After the replica failed or fell too far behind, reads go to the primary this long before it is tried again.
+RETRY_AFTER = 30.0
+#: A replica seen further behind the primary than this many seconds is bypassed (``--max-replica-lag``).
+MAX_LAG = 30.0
+#: How often (seconds) a read asks how far behind the replica is: two small queries, not one per read.
+LAG_CHECK = 5.0
+
+T = TypeVar("T")
 
 
 class Freshness(Protocol):
@@ -38,6 +59,15 @@ class Freshness(Protocol):
 
     def fresh(self) -> bool:
         """True if the replica holds every write made through this store (so a read may go there)."""
+        ...
+
+    def lag(self) -> float | None:
+        """How many seconds the replica is known to be behind the primary (None: it cannot be told)."""
+        ...
+
+    def rejoin(self) -> None:
+        """Reads come back to the replica after a spell on the primary: hold them on the primary until the
+        replica has what those reads saw (so a reader never goes back in time), where that can be told."""
         ...
 
     def close(self) -> None: ...
@@ -56,25 +86,78 @@ class StickyAfterWrite:
     def fresh(self) -> bool:
         return not self._wrote.is_set()
 
+    def lag(self) -> float | None:
+        return None
+
+    def rejoin(self) -> None:
+        return None
+
     def close(self) -> None:
         return None
 
 
-class RoutedStore:
-    """A ``Store`` whose reads go to ``replica`` and writes to ``primary`` (see the module's docstring)."""
+#: Opens the replica again: its store and a new freshness policy for it (raises a ``LandreleaseError``
+#: while it cannot be opened).
+Reopen = Callable[[], tuple[Store, Freshness]]
 
-    def __init__(self, primary: Store, replica: Store, freshness: Freshness | None = None) -> None:
+
+@dataclass(frozen=True)
+class _Link:
+    """The replica's store and its freshness, replaced together when the replica is opened again (a read
+    holding one of them never meets the other's successor)."""
+
+    store: Store
+    freshness: Freshness
+
+    def close(self) -> None:
+        try:
+            self.freshness.close()
+        finally:
+            self.store.close()
+
+
+class RoutedStore:
+    """A ``Store`` whose reads go to ``replica`` and writes to ``primary`` (see the module's docstring).
+
+    ``replica`` None: it could not be opened (``reads_from`` names it); reads go to the primary until
+    ``reopen`` succeeds. Without ``reopen`` a lost replica is not tried again."""
+
+    def __init__(
+        self,
+        primary: Store,
+        replica: Store | None,
+        freshness: Freshness | None = None,
+        *,
+        reopen: Reopen | None = None,
+        reads_from: str | None = None,
+        max_lag: float = MAX_LAG,
+        retry_after: float = RETRY_AFTER,
+        lag_check: float = LAG_CHECK,
+    ) -> None:
         self.primary = primary
-        self.replica = replica
-        self.freshness: Freshness = freshness if freshness is not None else StickyAfterWrite()
         #: Messages and reports name the primary: it holds the national record.
         self.location = primary.location
-        self.reads_from = replica.location
+        where = replica.location if replica is not None else reads_from
+        if where is None:
+            raise ValueError("a RoutedStore without a replica needs reads_from (the replica's location)")
+        self.reads_from: str = where
+        self.max_lag, self.retry_after, self.lag_check = max_lag, retry_after, lag_check
+        self._link = None if replica is None else _Link(replica, freshness or StickyAfterWrite())
+        self._reopen = reopen
         self._counts = {"primary": 0, "replica": 0}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the counts and the routing state below
+        self._writing = threading.Lock()  # a write noting its position vs. the replica being replaced
+        self._checking = threading.Lock()  # one lag check at a time; other reads go on meanwhile
+        self._wrote = False
+        self._closed = False
+        self._reopening = False
+        self._retry_at = time.monotonic() + retry_after  # when a lost replica is next tried
+        self._next_check = 0.0  # when the lag is next checked (the first read checks it)
+        self._lagging = False  # bypassed for lag until ``_next_check``
+        self._down_reason: str | None = None  # why the replica is unavailable, once that has been said
 
     def __repr__(self) -> str:
-        return f"RoutedStore(writes={self.primary.location!r}, reads={self.replica.location!r})"
+        return f"RoutedStore(writes={self.primary.location!r}, reads={self.reads_from!r})"
 
     @property
     def reads(self) -> dict[str, int]:
@@ -82,22 +165,182 @@ class RoutedStore:
         with self._lock:
             return dict(self._counts)
 
-    def _reader(self) -> Store:
-        target = "replica" if self.freshness.fresh() else "primary"
+    @property
+    def replica(self) -> Store | None:
+        """The replica's store, or None while reads bypass it because it is unavailable."""
+        link = self._link
+        return None if link is None else link.store
+
+    @property
+    def freshness(self) -> Freshness | None:
+        """The replica's freshness policy (None while it is unavailable)."""
+        link = self._link
+        return None if link is None else link.freshness
+
+    @property
+    def bypassed(self) -> bool:
+        """True while reads go to the primary because the replica is unavailable or too far behind."""
+        return self._link is None or self._lagging
+
+    # --- choosing where a read goes ---------------------------------------------------------------------
+
+    def _route(self) -> _Link | None:
+        """The replica's link if this read may go there, else None (the primary)."""
+        link = self._link
+        now = time.monotonic()
+        if link is None:
+            if self._reopen is not None and now >= self._retry_at:
+                self._start_reopening()
+            return None
+        if now >= self._next_check and self._checking.acquire(blocking=False):
+            try:
+                if now >= self._next_check:  # not done by another read meanwhile
+                    self._check_lag(link, now)
+            finally:
+                self._checking.release()
+        if self._lagging or self._link is not link:
+            return None
+        try:
+            fresh = link.freshness.fresh()
+        except StoreUnavailable as error:
+            self._lost(link, error)
+            return None
+        return link if fresh else None
+
+    def _count(self, target: str) -> None:
         with self._lock:
             self._counts[target] += 1
-        return self.replica if target == "replica" else self.primary
+
+    def _read(self, call: Callable[[Store], T]) -> T:
+        """``call`` on the replica when a read may go there, falling back to the primary if it has gone."""
+        link = self._route()
+        if link is not None:
+            try:
+                result = call(link.store)
+            except StoreUnavailable as error:
+                self._lost(link, error)
+            else:
+                self._count("replica")
+                return result
+        self._count("primary")
+        return call(self.primary)
+
+    def _check_lag(self, link: _Link, now: float) -> None:
+        try:
+            lag = link.freshness.lag()
+        except StoreUnavailable as error:
+            self._lost(link, error)
+            return
+        if lag is not None and lag > self.max_lag:
+            self._next_check = now + self.retry_after
+            if not self._lagging:
+                self._lagging = True
+                log.warning(
+                    "reads go to the primary: the read replica %s is %.0f s behind it (more than %g s); "
+                    "checking it again every %g s",
+                    self.reads_from, lag, self.max_lag, self.retry_after,
+                )  # fmt: skip
+            return
+        self._next_check = now + self.lag_check
+        if self._lagging:
+            try:
+                link.freshness.rejoin()
+            except StoreUnavailable as error:
+                self._lost(link, error)
+                return
+            self._lagging = False
+            log.info("reads go to the read replica %s again: it has caught up", self.reads_from)
+
+    def _lost(self, link: _Link, error: StoreUnavailable) -> None:
+        """The replica went away during a read: reads go to the primary, and it is tried again later."""
+        with self._writing:
+            if self._link is not link:  # another read noticed first (or it was already replaced)
+                return
+            self._link = None
+        with self._lock:
+            self._retry_at = time.monotonic() + self.retry_after
+            self._lagging = False
+        self._say_down(error.message)
+        try:
+            link.close()
+        except Exception:  # its connections are broken; closing is best effort
+            log.debug("closing the lost replica %s failed", self.reads_from, exc_info=True)
+
+    def _say_down(self, reason: str) -> None:
+        """One warning line when the replica becomes unavailable, not one per read or per retry (those are
+        logged at debug level)."""
+        with self._lock:
+            said, self._down_reason = self._down_reason, reason
+        if said is not None:
+            log.debug("the read replica %s is still unavailable (%s)", self.reads_from, reason)
+            return
+        log.warning(
+            "reads go to the primary while the read replica is unavailable (%s); trying it again every %g s",
+            reason, self.retry_after,
+        )  # fmt: skip
+
+    def unavailable(self, reason: str) -> None:
+        """Say why the replica could not be opened (``replica`` None): the one warning line."""
+        self._say_down(reason)
+
+    def _start_reopening(self) -> None:
+        with self._lock:
+            if self._reopening or self._closed:
+                return
+            self._reopening = True
+            self._retry_at = time.monotonic() + self.retry_after
+        threading.Thread(target=self._reopen_replica, name="landrelease-replica", daemon=True).start()
+
+    def _reopen_replica(self) -> None:
+        """In the background: open the replica again and send reads back to it."""
+        assert self._reopen is not None
+        try:
+            try:
+                store, freshness = self._reopen()
+            except Exception as error:  # still unavailable, whatever the reason: try again later
+                self._say_down(getattr(error, "message", None) or f"{type(error).__name__}: {error}")
+                return
+            link = _Link(store, freshness)
+            with self._writing:
+                if self._closed:
+                    link.close()
+                    return
+                try:
+                    if self._wrote:  # writes made while it was away must be read back from it too
+                        freshness.written()
+                except Exception:
+                    link.close()
+                    raise
+                self._link = link
+            with self._lock:
+                self._next_check = 0.0
+                self._down_reason = None
+            log.info("reads go to the read replica %s again: it is back", self.reads_from)
+        except Exception:  # never a traceback from a background thread
+            log.debug("reopening the replica %s failed", self.reads_from, exc_info=True)
+        finally:
+            with self._lock:
+                self._reopening = False
+                self._retry_at = time.monotonic() + self.retry_after
+
+    def _written(self) -> None:
+        """After a write committed on the primary: note it, so later reads see it (read-your-writes)."""
+        with self._writing:
+            self._wrote = True
+            link = self._link
+            if link is not None:
+                link.freshness.written()
 
     # --- writes: always the primary ---------------------------------------------------------------------
 
     def add(self, layer: str, features: Sequence[NewFeature], change: Change) -> list[str]:
         ids = self.primary.add(layer, features, change)
-        self.freshness.written()  # only after success: a failed write is one rolled-back transaction
+        self._written()  # only after success: a failed write is one rolled-back transaction
         return ids
 
     def add_batch(self, layer: str, batch: NewFeatures, change: Change) -> list[str]:
         ids = self.primary.add_batch(layer, batch, change)
-        self.freshness.written()
+        self._written()
         return ids
 
     def update(
@@ -113,18 +356,18 @@ class RoutedStore:
         feature = self.primary.update(
             record_id, change, attributes, geometry, status_change=status_change, expected_version=expected_version
         )
-        self.freshness.written()
+        self._written()
         return feature
 
     def retire(self, record_id: str, change: Change) -> None:
         self.primary.retire(record_id, change)
-        self.freshness.written()
+        self._written()
 
     def set_derived(
         self, layer: str, values: Mapping[str, Mapping[str, Scalar]], *, ledger_synced: int | None = None
     ) -> None:
         self.primary.set_derived(layer, values, ledger_synced=ledger_synced)
-        self.freshness.written()
+        self._written()
 
     def load(
         self,
@@ -134,24 +377,47 @@ class RoutedStore:
         service: ServiceDump | None = None,
     ) -> None:
         self.primary.load(layers, ledger, progress, service)
-        self.freshness.written()
+        self._written()
 
-    # --- reads: the replica when it is fresh enough -----------------------------------------------------
+    # --- reads: the replica when it is there and fresh enough -------------------------------------------
 
     def schema_version(self) -> int:
         return self.primary.schema_version()
 
     def get(self, record_id: str) -> Feature:
-        return self._reader().get(record_id)
+        return self._read(lambda store: store.get(record_id))
 
     def history(self, record_id: str) -> list[Version]:
-        return self._reader().history(record_id)
+        return self._read(lambda store: store.history(record_id))
 
     def features(self, layer: str, bbox: tuple[float, float, float, float] | None = None) -> Iterator[Feature]:
-        return self._reader().features(layer, bbox)  # the store is chosen now, when the listing is asked for
+        link = self._route()  # the store is chosen now, when the listing is asked for
+        if link is None:
+            self._count("primary")
+            return self.primary.features(layer, bbox)
+        self._count("replica")
+        return self._features_falling_back(link, layer, bbox)
+
+    def _features_falling_back(
+        self, link: _Link, layer: str, bbox: tuple[float, float, float, float] | None
+    ) -> Iterator[Feature]:
+        """The replica's listing; if the replica goes away part way, the rest from the primary (both list in
+        the same order; the records already given are skipped, so none is given twice)."""
+        given: set[str] = set()
+        try:
+            for feature in link.store.features(layer, bbox):
+                given.add(feature.id)
+                yield feature
+            return
+        except StoreUnavailable as error:
+            self._lost(link, error)
+        self._count("primary")
+        for feature in self.primary.features(layer, bbox):
+            if feature.id not in given:
+                yield feature
 
     def count(self, layer: str) -> int:
-        return self._reader().count(layer)
+        return self._read(lambda store: store.count(layer))
 
     def page(
         self,
@@ -162,36 +428,40 @@ class RoutedStore:
         limit: int,
         offset: int = 0,
     ) -> tuple[list[Feature], int]:
-        return self._reader().page(layer, equals=equals, bbox=bbox, limit=limit, offset=offset)
+        return self._read(lambda store: store.page(layer, equals=equals, bbox=bbox, limit=limit, offset=offset))
 
     def columns(
         self, layer: str, names: Sequence[str], *, geometry: bool = True
     ) -> tuple[list[str], Geometries, dict[str, list[Scalar]]]:
-        return self._reader().columns(layer, names, geometry=geometry)
+        return self._read(lambda store: store.columns(layer, names, geometry=geometry))
 
     def polygons_at(self, layer: str, points: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.intp], list[str]]:
-        return self._reader().polygons_at(layer, points)
+        return self._read(lambda store: store.polygons_at(layer, points))
 
     def ledger_state(self) -> LedgerState:
-        return self._reader().ledger_state()
+        return self._read(lambda store: store.ledger_state())
 
     def dump(self, layer: str) -> LayerDump:
-        return self._reader().dump(layer)
+        return self._read(lambda store: store.dump(layer))
 
     def dump_service(self) -> ServiceDump:
-        return self._reader().dump_service()  # a backup or migration from a replica spares the primary
+        return self._read(lambda store: store.dump_service())  # a backup or migration from a replica spares the primary
 
     def tile(self, layer: str, z: int, x: int, y: int, properties: Sequence[str] = ()) -> bytes | None:
         """A ``TileSource`` when the store reads from is one; None (the service cuts the tile) otherwise."""
-        reader = self._reader()
-        return reader.tile(layer, z, x, y, properties) if isinstance(reader, TileSource) else None
+        return self._read(
+            lambda store: store.tile(layer, z, x, y, properties) if isinstance(store, TileSource) else None
+        )
 
     # --- lifetime ---------------------------------------------------------------------------------------
 
     def close(self) -> None:
+        with self._writing:
+            self._closed = True
+            link, self._link = self._link, None
         try:
-            self.freshness.close()
-            self.replica.close()
+            if link is not None:
+                link.close()
         finally:
             self.primary.close()
 

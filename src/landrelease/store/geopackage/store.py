@@ -23,7 +23,18 @@ import numpy.typing as npt
 from shapely.geometry.base import BaseGeometry
 
 from landrelease.domain.ledger import LedgerState
-from landrelease.domain.records import Action, Change, Feature, NewFeature, NewFeatures, Scalar, Version
+from landrelease.domain.records import (
+    Action,
+    Change,
+    Feature,
+    NewFeature,
+    NewFeatures,
+    Scalar,
+    Version,
+    format_id,
+    id_number,
+    id_spans,
+)
 from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer, layer_named
 from landrelease.errors import Conflict, InvalidInput, NotFound, StoreError
 from landrelease.store import places
@@ -204,7 +215,7 @@ class GeoPackageStore:
         with self._transaction() as conn:
             first = _allocate(conn, table, count)
             prefix = table.layer.id_prefix
-            ids = [f"{prefix}-{number:06d}" for number in range(first, first + count)]
+            ids = [format_id(prefix, number) for number in range(first, first + count)]
             fid = _next_fid(conn, table.name)
             constant = (repeat(1, count), repeat(at, count), repeat(author, count))
             geometry = (blobs,) if table.spatial else ()
@@ -599,11 +610,19 @@ def _allocate(conn: sqlite3.Connection, table: _Table, count: int) -> int:
     """Reserve ``count`` record numbers for ``table``; return the first. Numbers are never given twice."""
     last = conn.execute("SELECT last_number FROM lr_counters WHERE layer = ?", (table.name,)).fetchone()
     number = 0 if last is None else int(last[0])
-    # Rows another program (GDAL, QGIS) added with ids ahead of the counter must not be collided with.
-    top = conn.execute(f"SELECT max(id) FROM {sql.quote(table.name)}").fetchone()[0]
-    prefix = table.layer.id_prefix + "-"
-    if isinstance(top, str) and top.startswith(prefix) and top[len(prefix) :].isdigit():
-        number = max(number, int(top[len(prefix) :]))
+    # Rows another program (GDAL, QGIS) added with ids ahead of the counter must not be collided with. The
+    # text max is cheap (the id index) and right while ids have six digits; past 999,999 text order is not
+    # number order, so the ids about to be given are looked up too, and if one is taken the numbering
+    # continues after the highest id there.
+    table_name = sql.quote(table.name)
+    prefix = table.layer.id_prefix
+    top = conn.execute(f"SELECT max(id) FROM {table_name}").fetchone()[0]
+    if isinstance(top, str) and top.startswith(prefix + "-") and (ahead := id_number(top)) is not None:
+        number = max(number, ahead)
+    taken = f"SELECT 1 FROM {table_name} WHERE id BETWEEN ? AND ? AND length(id) = ? LIMIT 1"
+    if any(conn.execute(taken, span).fetchone() for span in id_spans(prefix, number + 1, number + count)):
+        ids = conn.execute(f"SELECT id FROM {table_name} WHERE substr(id, 1, ?) = ?", (len(prefix) + 1, prefix + "-"))
+        number = max([number, *(n for (i,) in ids if (n := id_number(i)) is not None)])
     conn.execute("INSERT OR REPLACE INTO lr_counters (layer, last_number) VALUES (?, ?)", (table.name, number + count))
     return number + 1
 

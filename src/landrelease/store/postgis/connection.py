@@ -12,7 +12,7 @@ import psycopg
 from psycopg import errors
 from psycopg.types.string import TextLoader
 
-from landrelease.errors import StoreError
+from landrelease.errors import StoreError, StoreUnavailable
 from landrelease.store.postgis import schema
 
 #: Serialises schema creation and upgrades between processes opening the same database.
@@ -44,25 +44,32 @@ def store_error(location: str, error: psycopg.Error) -> StoreError:
     if isinstance(error, errors.UniqueViolation):
         return StoreError(f"{location}: a record id is already taken; was the database edited by hand?")
     if isinstance(error, psycopg.OperationalError):
-        return StoreError(f"{location}: the connection to the database failed ({_one_line(error, location)})")
+        kind = StoreUnavailable if unreachable(error) else StoreError
+        return kind(f"{location}: the connection to the database failed ({_one_line(error, location)})")
     diag = error.diag.message_primary if isinstance(error, psycopg.DatabaseError) else None
     return StoreError(f"{location}: {diag or _one_line(error, location)}")
+
+
+def unreachable(error: psycopg.OperationalError) -> bool:
+    """Did the connection break or the server go away (rather than, say, a statement time out)?
+
+    A broken connection has no SQLSTATE (the client noticed); class 08 is a connection failure and 57P01-03
+    the server shutting down or not yet accepting connections."""
+    state = error.sqlstate
+    return state is None or state.startswith(("08", "57P"))
+
+
+def connect_error(location: str, url: str, error: psycopg.Error) -> StoreUnavailable:
+    """Why connecting failed, in one line. Always ``StoreUnavailable``: libpq gives no SQLSTATE here, so a
+    refused password cannot be told from a server starting up, and either way the database is not there."""
+    return StoreUnavailable(f"cannot connect to {location}: {_one_line(error, url)}")
 
 
 def connect(url: str, *, create: bool) -> psycopg.Connection[Any]:
     """A connection (autocommit: writes open their own transactions) to the landrelease database at ``url``."""
     location = safe_location(url)
+    conn = _session(url)
     try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="landrelease")
-    except psycopg.Error as error:
-        raise StoreError(f"cannot connect to {location}: {_one_line(error, url)}") from None
-    except Exception as error:  # a malformed URL
-        raise StoreError(f"cannot connect to {location}: {_one_line(error, url)}") from None
-    # Dates are ISO text in the domain: read them as the server writes them, not as datetime.date.
-    conn.adapters.register_loader("date", TextLoader)
-    try:
-        conn.execute("SET datestyle = 'ISO, YMD'")
-        conn.execute("SET TIME ZONE 'UTC'")
         _ensure_postgis(conn, location, create=create)
         _check_and_upgrade(conn, location, create=create)
     except BaseException as error:
@@ -70,6 +77,48 @@ def connect(url: str, *, create: bool) -> psycopg.Connection[Any]:
         if isinstance(error, psycopg.Error):
             raise store_error(location, error) from None
         raise
+    return conn
+
+
+@contextmanager
+def creating(url: str) -> Iterator[psycopg.Connection[Any]]:
+    """A connection to ``url`` on which adding PostGIS and our schema where absent, and everything done in
+    the block, are one transaction: committed when the block ends, rolled back if it raises. A failed block
+    leaves the database exactly as it was: nothing it made remains, nothing that was there is dropped (DDL,
+    CREATE EXTENSION included, is transactional in PostgreSQL: no clean-up that could drop the wrong thing)."""
+    location = safe_location(url)
+    conn = _session(url)
+    try:
+        with conn.transaction():
+            try:
+                _ensure_postgis(conn, location, create=True)
+                _check_and_upgrade(conn, location, create=True)  # its transaction is a savepoint of this one
+            except psycopg.Error as error:
+                raise store_error(location, error) from None
+            yield conn
+    except psycopg.Error as error:  # the commit itself
+        raise store_error(location, error) from None
+    finally:
+        conn.close()
+
+
+def _session(url: str) -> psycopg.Connection[Any]:
+    """A configured connection to the server at ``url`` (nothing of our schema checked yet)."""
+    location = safe_location(url)
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="landrelease")
+    except psycopg.Error as error:
+        raise connect_error(location, url, error) from None
+    except Exception as error:  # a malformed URL
+        raise StoreError(f"cannot connect to {location}: {_one_line(error, url)}") from None
+    # Dates are ISO text in the domain: read them as the server writes them, not as datetime.date.
+    conn.adapters.register_loader("date", TextLoader)
+    try:
+        conn.execute("SET datestyle = 'ISO, YMD'")
+        conn.execute("SET TIME ZONE 'UTC'")
+    except psycopg.Error as error:
+        conn.close()
+        raise store_error(location, error) from None
     return conn
 
 

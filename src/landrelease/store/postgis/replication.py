@@ -9,25 +9,30 @@ writes and then reads (an import, then the ledger and report) sees its own write
 store between requests, never answers a request with data older than a write it has already made.
 
 Writes by other processes are not waited for: they reach the replica after its replication lag, as on any
-asynchronous replica.
+asynchronous replica. A replica seen more than ``max_lag`` seconds behind, or unavailable, is bypassed
+(``store.routing``); ``ReplayPosition.lag`` measures the lag by the primary's positions, not by clocks.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from typing import Any
 
 import psycopg
 
-from landrelease.errors import StoreError
-from landrelease.store.postgis.connection import _one_line, safe_location, store_error
-from landrelease.store.routing import RoutedStore, StickyAfterWrite
+from landrelease.errors import StoreError, StoreUnavailable
+from landrelease.store.postgis.connection import _one_line, connect_error, safe_location, store_error
+from landrelease.store.protocol import Store
+from landrelease.store.routing import LAG_CHECK, MAX_LAG, RETRY_AFTER, Freshness, RoutedStore, StickyAfterWrite
 
 #: How long a read after a write waits for the replica before it reads from the primary instead (seconds).
 READ_WAIT = 0.2
 #: How long opening waits for the replica to replay a schema the primary has just made or upgraded.
 OPEN_WAIT = 30.0
+#: The most positions ``ReplayPosition.lag`` remembers (one per lag check while the replica is behind).
+LAG_SAMPLES = 1000
 
 
 def wal_position(text: str) -> int:
@@ -52,6 +57,8 @@ class ReplayPosition:
         self._lock = threading.Lock()
         self._written = 0  # the primary's WAL position after the last write through this store
         self._replayed = 0  # the furthest position the replica was seen to have replayed
+        #: (when, the primary's position then) for positions the replica had not replayed when last asked.
+        self._ahead: deque[tuple[float, int]] = deque()
 
     def written(self) -> None:
         position = self.primary_position()
@@ -63,6 +70,32 @@ class ReplayPosition:
             target, replayed = self._written, self._replayed
         # Positions only grow: once replayed, always replayed; no round trip for reads long after a write.
         return replayed >= target or self.wait_for(target, self._wait)
+
+    def lag(self) -> float | None:
+        """Seconds the replica has been known to be behind: since the earliest moment this object saw the
+        primary at a position the replica has still not replayed (0 once it has replayed the primary's
+        position now). A lower bound, as fine as the calls are frequent, that needs neither the servers'
+        clocks to agree nor the primary to be busy (``pg_last_xact_replay_timestamp()`` would need both).
+        None when the replica is not replaying WAL."""
+        primary = self.primary_position()
+        replayed = self.replica_position()
+        now = time.monotonic()
+        if replayed is None:
+            return None
+        with self._lock:
+            self._replayed = max(self._replayed, replayed)
+            if replayed >= primary:
+                self._ahead.clear()
+                return 0.0
+            while self._ahead and self._ahead[0][1] <= replayed:
+                self._ahead.popleft()
+            if len(self._ahead) < LAG_SAMPLES:  # when full, keep the oldest: they give the bound
+                self._ahead.append((now, primary))
+            return now - self._ahead[0][0]
+
+    def rejoin(self) -> None:
+        """Reads return from the primary: the replica must first replay what the primary holds now."""
+        self.written()
 
     def primary_position(self) -> int:
         """The primary's WAL position now (at or past every commit made before this call)."""
@@ -103,39 +136,76 @@ class ReplayPosition:
         self._replica.close()
 
 
-def open_replicated(url: str, read_url: str, *, create: bool = False, wait: float = READ_WAIT) -> RoutedStore:
+def open_replicated(
+    url: str,
+    read_url: str,
+    *,
+    create: bool = False,
+    wait: float = READ_WAIT,
+    max_lag: float = MAX_LAG,
+    retry_after: float = RETRY_AFTER,
+    lag_check: float = LAG_CHECK,
+) -> RoutedStore:
     """The PostGIS database at ``url`` (the primary, for writes) with reads from ``read_url``.
 
     A streaming replica of the primary gets ``ReplayPosition``. A server that is not replaying WAL (another
     primary, a logical replica) has positions that do not compare with the primary's: it gets
-    ``StickyAfterWrite`` (after a write, reads go to the primary)."""
+    ``StickyAfterWrite`` (after a write, reads go to the primary). A replica that cannot be reached (or has
+    not caught up within ``OPEN_WAIT``) is no reason to refuse: reads go to the primary, with one warning,
+    until it can be opened. A ``--db`` that is itself a replica, or a replica of another cluster, is refused.
+    """
     from landrelease.store.postgis.store import PostGISStore
 
-    primary_location, replica_location = safe_location(url), safe_location(read_url)
+    primary_location = safe_location(url)
     role = _role(url)
     if role.in_recovery:
         raise StoreError(f"{primary_location} is a read-only replica; --db must name the primary (writes go there)")
+    primary = PostGISStore.open(url, create=create)  # makes or upgrades the schema: only the primary can
+
+    def reopen() -> tuple[Store, Freshness]:
+        return _open_reader(url, read_url, role, wait)
+
+    try:
+        try:
+            replica, freshness = reopen()
+        except StoreUnavailable as error:
+            routed = RoutedStore(
+                primary, None, reopen=reopen, reads_from=safe_location(read_url),
+                max_lag=max_lag, retry_after=retry_after, lag_check=lag_check,
+            )  # fmt: skip
+            routed.unavailable(error.message)
+            return routed
+        return RoutedStore(
+            primary, replica, freshness, reopen=reopen, max_lag=max_lag, retry_after=retry_after, lag_check=lag_check
+        )
+    except BaseException:
+        primary.close()
+        raise
+
+
+def _open_reader(url: str, read_url: str, role: _Role, wait: float) -> tuple[Store, Freshness]:
+    """The replica's store and freshness, once it has replayed what the primary holds now (``OPEN_WAIT``).
+
+    ``StoreUnavailable`` when it cannot be reached or has not caught up: reads go to the primary meanwhile."""
+    from landrelease.store.postgis.store import PostGISStore
+
+    primary_location, replica_location = safe_location(url), safe_location(read_url)
     replica_role = _role(read_url)
     known = role.system is not None and replica_role.system is not None  # None: not allowed to ask
     if replica_role.in_recovery and known and replica_role.system != role.system:
         raise StoreError(f"{replica_location} is a replica of another server, not of {primary_location}")
-    primary = PostGISStore.open(url, create=create)  # makes or upgrades the schema: only the primary can
+    if not replica_role.in_recovery:
+        return PostGISStore.open(read_url), StickyAfterWrite()
+    position = ReplayPosition(url, read_url, wait=wait)
     try:
-        if not replica_role.in_recovery:
-            return RoutedStore(primary, PostGISStore.open(read_url), StickyAfterWrite())
-        position = ReplayPosition(url, read_url, wait=wait)
-        try:
-            if not position.wait_for(position.primary_position(), OPEN_WAIT):
-                raise StoreError(
-                    f"{replica_location} has not caught up with {primary_location} within {OPEN_WAIT:.0f} s; "
-                    "is replication running? (see pg_stat_replication on the primary)"
-                )
-            return RoutedStore(primary, PostGISStore.open(read_url), position)
-        except BaseException:
-            position.close()
-            raise
+        if not position.wait_for(position.primary_position(), OPEN_WAIT):
+            raise StoreUnavailable(
+                f"{replica_location} has not caught up with {primary_location} within {OPEN_WAIT:.0f} s; "
+                "is replication running? (see pg_stat_replication on the primary)"
+            )
+        return PostGISStore.open(read_url), position
     except BaseException:
-        primary.close()
+        position.close()
         raise
 
 
@@ -165,6 +235,6 @@ def _connect(url: str) -> psycopg.Connection[Any]:
     try:
         return psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="landrelease-replication")
     except psycopg.Error as error:
-        raise StoreError(f"cannot connect to {safe_location(url)}: {_one_line(error, url)}") from None
+        raise connect_error(safe_location(url), url, error) from None
     except Exception as error:  # a malformed URL
         raise StoreError(f"cannot connect to {safe_location(url)}: {_one_line(error, url)}") from None

@@ -8,6 +8,7 @@ semantics, checks and messages are the embedded store's: both pass tests/store/t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -25,7 +26,18 @@ from psycopg.copy import QueuedLibpqWriter
 from shapely.geometry.base import BaseGeometry
 
 from landrelease.domain.ledger import LEDGER_INPUTS, LedgerState
-from landrelease.domain.records import Action, Change, Feature, NewFeature, NewFeatures, Scalar, Version
+from landrelease.domain.records import (
+    Action,
+    Change,
+    Feature,
+    NewFeature,
+    NewFeatures,
+    Scalar,
+    Version,
+    format_id,
+    id_number,
+    id_spans,
+)
 from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer, layer_named
 from landrelease.errors import Conflict, InvalidInput, NotFound, StoreError
 from landrelease.store import places as shared_places
@@ -105,6 +117,21 @@ class PostGISStore(connection.Connected):
         """Open the database at ``url``; with ``create`` make our schema (and PostGIS) in it if absent."""
         return cls(connection.connect(url, create=create), connection.safe_location(url))
 
+    @classmethod
+    @contextmanager
+    def creating(cls, url: str) -> Iterator[PostGISStore]:
+        """The database at ``url``, with our schema made if absent, where that and every write in the block
+        are one transaction (``connection.creating``): a failed block leaves the database as it was."""
+        location = connection.safe_location(url)
+        store: PostGISStore | None = None
+        try:
+            with connection.creating(url) as conn:
+                store = cls(conn, location)
+                yield store
+        finally:
+            if store is not None:
+                store.close()
+
     def __enter__(self) -> PostGISStore:
         return self
 
@@ -156,7 +183,7 @@ class PostGISStore(connection.Connected):
         names = ["id", "version", "updated_at", "updated_by", *filled] + (["geom"] if table.spatial else [])
         with self._transaction() as conn:
             first = _allocate(conn, table, count)
-            ids = [f"{table.layer.id_prefix}-{number:06d}" for number in range(first, first + count)]
+            ids = [format_id(table.layer.id_prefix, number) for number in range(first, first + count)]
             geometry = [encoded] if table.spatial else []
             rebuild = table.spatial and count >= REBUILD_ROWS and count >= _estimated_rows(conn, table)
             counted = False
@@ -587,21 +614,27 @@ def _allocate(conn: Connection, table: _Table, count: int) -> int:
     counter row stays locked until the transaction ends, so concurrent adds take turns."""
     top_row = conn.execute(sql.SQL("SELECT max(id) FROM {}").format(table.ident)).fetchone()
     top = top_row[0] if top_row else None
-    prefix = table.layer.id_prefix + "-"
-    # Rows another program added with ids ahead of the counter must not be collided with.
-    ahead = (
-        int(top[len(prefix) :])
-        if isinstance(top, str) and top.startswith(prefix) and top[len(prefix) :].isdigit()
-        else 0
-    )
+    prefix = table.layer.id_prefix
+    # Rows another program added with ids ahead of the counter must not be collided with. The text max is
+    # cheap (the id index) and right while ids have six digits; past 999,999 text order is not number order,
+    # so the ids about to be given are looked up below too.
+    ahead = id_number(top) if isinstance(top, str) and top.startswith(prefix + "-") else None
     row = conn.execute(
         "INSERT INTO lr_counters AS c (layer, last_number) VALUES (%(layer)s, %(ahead)s + %(count)s) "
         "ON CONFLICT (layer) DO UPDATE SET last_number = GREATEST(c.last_number, %(ahead)s) + %(count)s "
         "RETURNING last_number",
-        {"layer": table.name, "ahead": ahead, "count": count},
+        {"layer": table.name, "ahead": ahead or 0, "count": count},
     ).fetchone()
     assert row is not None
-    return int(row[0]) - count + 1
+    first = int(row[0]) - count + 1
+    taken = sql.SQL("SELECT 1 FROM {} WHERE id BETWEEN %s AND %s AND length(id) = %s LIMIT 1").format(table.ident)
+    if not any(conn.execute(taken, span).fetchone() for span in id_spans(prefix, first, first + count - 1)):
+        return first
+    # One of them is taken (a row added outside landrelease): continue after the highest id there.
+    ids = conn.execute(sql.SQL("SELECT id FROM {} WHERE starts_with(id, %s)").format(table.ident), (prefix + "-",))
+    highest = max([first - 1, *(n for (i,) in ids if (n := id_number(i)) is not None)])
+    conn.execute("UPDATE lr_counters SET last_number = %s WHERE layer = %s", (highest + count, table.name))
+    return highest + 1
 
 
 @dataclass(frozen=True)
