@@ -158,11 +158,12 @@ def test_migrate_refuses_a_target_with_records_and_leaves_it_alone(
 
 def test_a_failed_migrate_leaves_no_file_behind(demo: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     source, _ = demo
-    # A row another program (QGIS) added: current, but with no history to move. The load finds out after
-    # writing hazards, outcomes, finds..., and everything is rolled back.
+    # A row another program added with a version of its own (so the triggers took it for landrelease's, as
+    # they do rows a program adds without one): current, but with no history to move. The load finds out
+    # after writing hazards, outcomes, finds..., and everything is rolled back.
     with sqlite3.connect(source) as conn:
         conn.execute(
-            "INSERT INTO victims (id, version, updated_at, updated_by) VALUES ('VC-999999', 0, '2024', 'qgis')"
+            "INSERT INTO victims (id, version, updated_at, updated_by) VALUES ('VC-999999', 3, '2024', 'qgis')"
         )
     target = tmp_path / "copy.gpkg"
     code, _, error = run("migrate", "--from", str(source), "--to", str(target))
@@ -255,6 +256,14 @@ def test_postgis_backup_and_restore_with_pg_dump(
         changes = store.ledger_state().changes
         store.update(ids["edited"], EDITOR, geometry=box(30.5, 50.1, 30.52, 50.12))
         assert store.ledger_state().changes == changes + 1
+        versions = len(store.history(ids["edited"]))
+    # So are those versioning edits made outside landrelease (psql here).
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute("UPDATE hazards SET name = 'edited in QGIS' WHERE id = %s", (ids["edited"],))
+    with open_store(server) as store:
+        assert [v.attributes["name"] for v in store.history(ids["edited"])][versions:] == ["edited in QGIS"]
     # A PostgreSQL dump is not a GeoPackage: said plainly.
     code, _, error = run("--db", str(tmp_path / "x.gpkg"), "restore", str(saved))
     assert code == 2 and "postgresql://" in error

@@ -123,7 +123,9 @@ def triggers(layer: Layer) -> dict[str, str]:
 
 
 def _stored(conn: sqlite3.Connection) -> dict[str, str]:
-    rows = conn.execute(r"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'lr\_outside\_%' ESCAPE '\'")
+    rows = conn.execute(
+        r"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'lr\_outside\_%' ESCAPE '\'"
+    )
     return {name: text for name, text in rows}
 
 
@@ -185,6 +187,7 @@ def version_unversioned(conn: sqlite3.Connection, layer: Layer) -> int:
         conn.execute(
             f"{_HISTORY} SELECT r.id, {literal(layer.name)}, 1, {literal(Action.CREATE.value)}, r.updated_at, "
             f"r.updated_by, {literal(UPGRADE_REASON)}, {attributes_json(layer, 'r')}, {geometry} FROM {t} AS r "
-            f"WHERE {_well_formed(layer, 'r.id')} AND NOT EXISTS (SELECT 1 FROM lr_history AS h WHERE h.record_id = r.id)"
+            f"WHERE {_well_formed(layer, 'r.id')} "
+            "AND NOT EXISTS (SELECT 1 FROM lr_history AS h WHERE h.record_id = r.id)"
         )
     return count
