@@ -222,9 +222,10 @@ class GeoPackageStore:
                 # Index from the bounds we have instead of five Python SQL function calls per row in the
                 # insert trigger, and count the ledger changes at once; the triggers are made again before
                 # COMMIT (SQLite DDL is transactional), so no other connection ever sees the table without them.
-                # The outside-edit trigger never fires for our rows (version 1) but costs a call per row.
+                # The outside-edit trigger never fires for our rows (version 1) but costs a call per row (if a
+                # program dropped it, it is made again here).
                 conn.execute(f"DROP TRIGGER {sql.quote(trigger)}")
-                conn.execute(f"DROP TRIGGER {sql.quote(outside_trigger)}")
+                conn.execute(f"DROP TRIGGER IF EXISTS {sql.quote(outside_trigger)}")
                 if ledger_trigger is not None:
                     conn.execute(f"DROP TRIGGER {sql.quote(ledger_trigger)}")
             sql.insert_rows(conn, table.name, names, rows, count)
