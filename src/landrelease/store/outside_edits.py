@@ -10,7 +10,8 @@ an edit into a version, exactly as landrelease writes one:
 - an INSERT of a row with ``version`` 0 (the column default: landrelease and ``load`` always write 1 or more)
   gets version 1 and a ``create`` version, and the next id when it has none.
 
-Their author and reasons are these, on both stores.
+Their author and reasons are these, on both stores. The one edit not versioned is one that also changes
+``version`` itself (it is taken for landrelease's own), as a row added with a version of its own is.
 """
 
 from __future__ import annotations
