@@ -10,6 +10,7 @@ column with a default to the server).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -86,6 +87,7 @@ def _versioned(layer: Layer) -> list[str]:
     )
 
 
+@cache
 def functions(layer: Layer) -> dict[str, str]:
     """The trigger functions' bodies (as ``pg_proc.prosrc`` keeps them), keyed by function name."""
     t, name, author = ident(layer.name), layer.name, literal(outside_edits.AUTHOR)
@@ -140,6 +142,7 @@ END
     return bodies
 
 
+@cache
 def triggers(layer: Layer) -> dict[str, str]:
     """The CREATE TRIGGER statements of ``layer``, keyed by trigger name (each calls its function)."""
     t, name = ident(layer.name), layer.name
