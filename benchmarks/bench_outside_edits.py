@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import synthetic_programme, timed
 from landrelease.domain.records import Change, NewFeature
 from landrelease.domain.schema import LAYERS
-from landrelease.store import Store, open_store
+from landrelease.store import open_store
 from landrelease.store.geopackage import blob
 from landrelease.store.geopackage import outside_edits as gpkg_outside
 from landrelease.store.postgis import outside_edits as pg_outside
