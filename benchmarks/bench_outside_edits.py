@@ -59,14 +59,14 @@ def _drop_pg_triggers(url: str) -> None:
 
 def _outside_edits(location: str, ids: list[str]) -> None:
     if location.startswith("postgresql://"):
-        with psycopg.connect(location) as conn, conn.cursor() as cursor:  # one transaction
+        with psycopg.connect(location) as server, server.cursor() as cursor:  # one transaction
             cursor.executemany("UPDATE hazards SET status = 'worked_on' WHERE id = %s", [(i,) for i in ids])
         return
-    conn = sqlite3.connect(location)
-    blob.register_sql_functions(conn)  # the R*Tree triggers' functions, as GDAL and QGIS have them
-    with conn:
-        conn.executemany("UPDATE hazards SET status = 'worked_on' WHERE id = ?", [(i,) for i in ids])
-    conn.close()
+    file = sqlite3.connect(location)
+    blob.register_sql_functions(file)  # the R*Tree triggers' functions, as GDAL and QGIS have them
+    with file:
+        file.executemany("UPDATE hazards SET status = 'worked_on' WHERE id = ?", [(i,) for i in ids])
+    file.close()
 
 
 def _measure(

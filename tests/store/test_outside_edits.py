@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,7 @@ class Outside:
         placeholder, value = self.geometry(shape)
         self.run(f"UPDATE {layer} SET geom = {placeholder} WHERE id = %s", value, record_id)
 
-    def insert(self, layer: str, values: dict[str, object], shape: BaseGeometry | None = None) -> None:
+    def insert(self, layer: str, values: Mapping[str, object], shape: BaseGeometry | None = None) -> None:
         """A new row as QGIS adds one: only the columns it was given (no version: the column default)."""
         names, marks, parameters = list(values), ["%s"] * len(values), list(values.values())
         if shape is not None:
