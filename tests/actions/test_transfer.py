@@ -157,11 +157,12 @@ def test_migrate_refuses_a_target_with_records_and_leaves_it_alone(
 
 
 def corrupt(source: Path) -> None:
-    """A row another program (QGIS) added to ``source``: current, but with no history to move. The load finds
-    out after writing hazards, outcomes, finds..., mid-way through the copy."""
+    """A row another program added with a version of its own (so the triggers took it for landrelease's, as
+    they do rows a program adds without one): current, but with no history to move. The load finds out
+    after writing hazards, outcomes, finds..., mid-way through the copy."""
     with sqlite3.connect(source) as conn:
         conn.execute(
-            "INSERT INTO victims (id, version, updated_at, updated_by) VALUES ('VC-999999', 0, '2024', 'qgis')"
+            "INSERT INTO victims (id, version, updated_at, updated_by) VALUES ('VC-999999', 3, '2024', 'qgis')"
         )
 
 
@@ -254,7 +255,7 @@ def test_a_migrate_the_target_refuses_leaves_what_was_there(
     before = _objects(server)
     code, _, error = run("migrate", "--from", str(source), "--to", server)
     assert code == 2
-    assert "already holds records" in error and "Traceback" not in error
+    assert "already has a table finds that is not a landrelease layer" in error and "Traceback" not in error
     assert _objects(server) == before
     with psycopg.connect(server, autocommit=True) as conn:
         assert conn.execute("SELECT what FROM finds").fetchall() == [("a table that is not ours",)]
@@ -381,6 +382,14 @@ def test_postgis_backup_and_restore_with_pg_dump(
         changes = store.ledger_state().changes
         store.update(ids["edited"], EDITOR, geometry=box(30.5, 50.1, 30.52, 50.12))
         assert store.ledger_state().changes == changes + 1
+        versions = len(store.history(ids["edited"]))
+    # So are those versioning edits made outside landrelease (psql here).
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute("UPDATE hazards SET name = 'edited in QGIS' WHERE id = %s", (ids["edited"],))
+    with open_store(server) as store:
+        assert [v.attributes["name"] for v in store.history(ids["edited"])][versions:] == ["edited in QGIS"]
     # A PostgreSQL dump is not a GeoPackage: said plainly.
     code, _, error = run("--db", str(tmp_path / "x.gpkg"), "restore", str(saved))
     assert code == 2 and "postgresql://" in error

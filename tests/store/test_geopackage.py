@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +24,10 @@ from pyogrio import raw
 from shapely.geometry import Point, box
 
 from landrelease.domain.records import Change, NewFeature
-from landrelease.domain.schema import LAYERS, GeometryKind
+from landrelease.domain.schema import HAZARDS, LAYERS, GeometryKind
 from landrelease.errors import NotFound, StoreError
 from landrelease.store import open_store
-from landrelease.store.geopackage import GeoPackageStore, blob, schema
+from landrelease.store.geopackage import GeoPackageStore, blob, outside_edits, schema
 from landrelease.store.geopackage import store as store_module
 
 ANNA = Change("anna", "national survey 2024")
@@ -371,42 +372,54 @@ def test_a_database_from_a_newer_landrelease_is_refused(path: Path) -> None:
 
 def test_migrations_run_once_in_one_transaction(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     GeoPackageStore.open(path, create=True).close()
+    current = schema.SCHEMA_VERSION
     ran: list[int] = []
 
-    def to_2(conn: sqlite3.Connection) -> None:
-        ran.append(2)
+    def next_one(conn: sqlite3.Connection) -> None:
+        ran.append(current + 1)
         conn.execute("ALTER TABLE lr_meta ADD COLUMN note TEXT")
 
-    def to_3_broken(conn: sqlite3.Connection) -> None:
+    def broken(conn: sqlite3.Connection) -> None:
         conn.execute("CREATE TABLE lr_half_done (x)")
-        raise sqlite3.OperationalError("migration 3 failed")
+        raise sqlite3.OperationalError("migration failed")
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
-    monkeypatch.setattr(schema, "MIGRATIONS", {2: to_2, 3: to_3_broken})
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current + 2)
+    monkeypatch.setattr(schema, "MIGRATIONS", {current + 1: next_one, current + 2: broken})
     with pytest.raises(StoreError):
         GeoPackageStore.open(path)
-    with sql(path) as conn:  # nothing of 2 or 3 stayed
-        assert conn.execute("SELECT value FROM lr_meta").fetchone()[0] == "1"
+    with sql(path) as conn:  # nothing of either stayed
+        assert conn.execute("SELECT value FROM lr_meta").fetchone()[0] == str(current)
         assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'lr_half_done'").fetchone()[0] == 0
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current + 1)
     ran.clear()
     with GeoPackageStore.open(path) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == current + 1
     with GeoPackageStore.open(path) as store:
-        assert store.schema_version() == 2
-    assert ran == [2]
+        assert store.schema_version() == current + 1
+    assert ran == [current + 1]
 
 
 def test_fields_added_to_the_schema_appear_in_old_files(path: Path) -> None:
     GeoPackageStore.open(path, create=True).close()
+    # A file made before the field existed: without the column, and with triggers made without it.
+    older = replace(HAZARDS, fields=tuple(f for f in HAZARDS.fields if f.name != "source_ref"))
     with sql(path) as conn:
-        conn.execute("ALTER TABLE hazards DROP COLUMN source_ref")  # a file made before the field existed
+        for name in outside_edits.triggers(HAZARDS):
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("ALTER TABLE hazards DROP COLUMN source_ref")
+        for statement in outside_edits.triggers(older).values():
+            conn.execute(statement)
     with GeoPackageStore.open(path) as store:
         [hz] = store.add("hazards", [NewFeature({"hazard_class": "SHA", "status": "active", "source_ref": "r1"})], ANNA)
         assert store.get(hz).attributes["source_ref"] == "r1"
         assert store.layer_exists("hazards") and store.layer_exists("admin-areas")
         assert not store.layer_exists("stockpiles")
+    with sql(path) as conn:  # the triggers were made again with the new field: its edits are versioned
+        blob.register_sql_functions(conn)  # the R*Tree triggers' functions, as GDAL and QGIS have them
+        conn.execute("UPDATE hazards SET source_ref = 'r2' WHERE id = ?", (hz,))
+    with GeoPackageStore.open(path) as store:
+        assert [v.attributes["source_ref"] for v in store.history(hz)] == ["r1", "r2"]
 
 
 def test_a_closed_store_says_so(path: Path) -> None:

@@ -1,7 +1,8 @@
 """The file's tables: the GeoPackage 1.3 core, one table per layer with its R*Tree, and our own tables.
 
 Our tables (prefix ``lr_``): ``lr_meta`` (schema version), ``lr_counters`` (the last number given out per
-layer, so ids are never reused) and ``lr_history`` (every version of every record).
+layer, so ids are never reused) and ``lr_history`` (every version of every record). From schema 2 triggers
+version edits made by other programs too (``outside_edits``).
 
 Schema changes: adding a layer or a field in ``domain/schema.py`` needs nothing here (``sync_layers``
 adds missing tables and columns on open). Anything else (a rename, a type change, moving data) is a
@@ -16,13 +17,14 @@ from collections.abc import Callable
 
 from landrelease.domain.ledger import LEDGER_INPUTS
 from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer
+from landrelease.store import outside_edits as outside
+from landrelease.store.geopackage import outside_edits
 from landrelease.store.geopackage.sql import quote
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: A migration takes an open transaction from version N - 1 to N.
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: dict[int, Migration] = {}
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10300  # GeoPackage 1.3.0
@@ -151,11 +153,13 @@ def create_trigger_sql(layer: str, trigger: str) -> str:
 def _column_sql(layer: Layer) -> list[str]:
     columns = [
         "fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL",
-        "id TEXT UNIQUE NOT NULL",
-        # Defaults so that a feature added in QGIS or GDAL (which know nothing of these) is accepted.
+        # May be left empty by QGIS or GDAL: the insert trigger gives the next id (``outside_edits``).
+        "id TEXT UNIQUE",
+        # Defaults so that a feature added in QGIS or GDAL (which know nothing of these) is accepted; version 0
+        # is how the triggers know a row landrelease did not write.
         "version INTEGER NOT NULL DEFAULT 0",
         "updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-        "updated_by TEXT NOT NULL DEFAULT 'outside landrelease'",
+        f"updated_by TEXT NOT NULL DEFAULT {outside_edits.literal(outside.AUTHOR)}",
     ]
     columns += [f"{quote(f.name)} {COLUMN_TYPES[f.type]}" for f in layer.fields]
     if layer.geometry is not GeometryKind.NONE:
@@ -276,6 +280,7 @@ def sync_layers(conn: sqlite3.Connection) -> bool:
                 )
                 changed = True
     changed |= _ensure_ledger_tracking(conn)
+    changed |= outside_edits.ensure(conn)
     return changed
 
 
@@ -285,7 +290,9 @@ def needs_sync(conn: sqlite3.Connection) -> bool:
         present = {row[1] for row in conn.execute(f"PRAGMA table_info({quote(layer.name)})")}
         if not present or any(f.name not in present for f in layer.fields):
             return True
-    return any(not _has_trigger(conn, trigger) for name in LEDGER_INPUTS for trigger in _ledger_triggers(LAYERS[name]))
+    if any(not _has_trigger(conn, trigger) for name in LEDGER_INPUTS for trigger in _ledger_triggers(LAYERS[name])):
+        return True
+    return outside_edits.stale(conn)
 
 
 def stored_version(conn: sqlite3.Connection) -> int | None:
@@ -295,6 +302,19 @@ def stored_version(conn: sqlite3.Connection) -> int | None:
     except sqlite3.OperationalError:
         return None
     return None if row is None else int(row[0])
+
+
+def _version_outside_edits(conn: sqlite3.Connection) -> None:
+    """Schema 2: edits made by other programs are versioned. Layer ids may be left empty (the trigger gives
+    one) and rows such programs added before get a ``create`` version; ``sync_layers``, which runs after
+    every migration, makes the triggers."""
+    for layer in LAYERS.values():
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (layer.name,)).fetchone():
+            outside_edits.allow_empty_id(conn, layer)
+            outside_edits.version_unversioned(conn, layer)
+
+
+MIGRATIONS: dict[int, Migration] = {2: _version_outside_edits}
 
 
 def migrate(conn: sqlite3.Connection, from_version: int) -> None:

@@ -39,7 +39,17 @@ from landrelease.domain.schema import LAYERS, FieldType, GeometryKind, Layer, la
 from landrelease.errors import Conflict, InvalidInput, NotFound, StoreError
 from landrelease.store import places
 from landrelease.store.dumps import LayerDump, ServiceDump
-from landrelease.store.geopackage import blob, connection, dumps, geometries, history, rtree, schema, sql
+from landrelease.store.geopackage import (
+    blob,
+    connection,
+    dumps,
+    geometries,
+    history,
+    outside_edits,
+    rtree,
+    schema,
+    sql,
+)
 from landrelease.store.geopackage.attributes import AttributeRules, rules_for
 from landrelease.store.protocol import KEEP, Geometries, Keep
 
@@ -223,17 +233,22 @@ class GeoPackageStore:
             bulk = table.spatial and count >= BULK_ROWS
             trigger = schema.insert_trigger_name(table.name)
             ledger_trigger = schema.ledger_insert_trigger(table.name)
+            outside_trigger = outside_edits.insert_trigger(table.name)
             if bulk:
                 # Index from the bounds we have instead of five Python SQL function calls per row in the
                 # insert trigger, and count the ledger changes at once; the triggers are made again before
                 # COMMIT (SQLite DDL is transactional), so no other connection ever sees the table without them.
+                # The outside-edit trigger never fires for our rows (version 1) but costs a call per row (if a
+                # program dropped it, it is made again here).
                 conn.execute(f"DROP TRIGGER {sql.quote(trigger)}")
+                conn.execute(f"DROP TRIGGER IF EXISTS {sql.quote(outside_trigger)}")
                 if ledger_trigger is not None:
                     conn.execute(f"DROP TRIGGER {sql.quote(ledger_trigger)}")
             sql.insert_rows(conn, table.name, names, rows, count)
             if bulk:
                 _index(conn, table, np.arange(fid, fid + count), bounds)
                 conn.execute(schema.create_trigger_sql(table.name, trigger))
+                conn.execute(outside_edits.triggers(table.layer)[outside_trigger])
                 if ledger_trigger is not None:
                     conn.execute(
                         "UPDATE lr_meta SET value = CAST(value AS INTEGER) + ? WHERE key = ?",
