@@ -1,8 +1,8 @@
-"""Connecting: one-line errors without the password, the PostGIS extension, creating or upgrading our schema."""
+"""Connecting: one-line errors without the password, the PostGIS extension, creating or upgrading our schema,
+and ``Connected``, the connection pool a store (or the accounts) draws on."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +14,7 @@ from psycopg.types.string import TextLoader
 
 from landrelease.errors import StoreError
 from landrelease.store.postgis import schema
+from landrelease.store.postgis.pool import OPTIONS, Pool
 
 #: Serialises schema creation and upgrades between processes opening the same database.
 _SCHEMA_LOCK = 0x4C52_5343  # "LRSC"
@@ -49,20 +50,26 @@ def store_error(location: str, error: psycopg.Error) -> StoreError:
     return StoreError(f"{location}: {diag or _one_line(error, location)}")
 
 
+def configure(conn: psycopg.Connection[Any]) -> None:
+    """The settings every connection needs, the pool's included: dates as ISO text in UTC."""
+    # Dates are ISO text in the domain: read them as the server writes them, not as datetime.date.
+    conn.adapters.register_loader("date", TextLoader)
+    conn.execute("SET datestyle = 'ISO, YMD'")
+    conn.execute("SET TIME ZONE 'UTC'")
+
+
 def connect(url: str, *, create: bool) -> psycopg.Connection[Any]:
-    """A connection (autocommit: writes open their own transactions) to the landrelease database at ``url``."""
+    """A connection (autocommit: writes open their own transactions) to the landrelease database at ``url``,
+    its schema checked (made with ``create``, upgraded if older)."""
     location = safe_location(url)
     try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="landrelease")
+        conn = psycopg.connect(url, **OPTIONS)
     except psycopg.Error as error:
         raise StoreError(f"cannot connect to {location}: {_one_line(error, url)}") from None
     except Exception as error:  # a malformed URL
         raise StoreError(f"cannot connect to {location}: {_one_line(error, url)}") from None
-    # Dates are ISO text in the domain: read them as the server writes them, not as datetime.date.
-    conn.adapters.register_loader("date", TextLoader)
     try:
-        conn.execute("SET datestyle = 'ISO, YMD'")
-        conn.execute("SET TIME ZONE 'UTC'")
+        configure(conn)
         _ensure_postgis(conn, location, create=create)
         _check_and_upgrade(conn, location, create=create)
     except BaseException as error:
@@ -73,43 +80,53 @@ def connect(url: str, *, create: bool) -> psycopg.Connection[Any]:
     return conn
 
 
-class Connected:
-    """One connection shared safely between threads (calls are serialised), failing with one-line errors.
+def open_pool(url: str, *, create: bool) -> Pool:
+    """The pool of connections to the landrelease database at ``url``, its schema checked first.
 
-    What the store and the accounts share: each holds a connection of its own to the same database.
+    The check runs on a connection of its own, which fails at once with a one-line reason when the server
+    cannot be reached; the pool makes its first connection meanwhile, so opening takes no longer than one
+    connection did."""
+    location = safe_location(url)
+    pool = Pool(url, location, configure, lambda error: _one_line(error, url))
+    pool.open()
+    try:
+        connect(url, create=create).close()
+    except BaseException:
+        pool.close()
+        raise
+    return pool
+
+
+class Connected:
+    """A pool of connections shared by threads, failing with one-line errors (what the store, the accounts
+    and the field form ledger share: each has a pool of its own to the same database).
+
+    Reads take any free connection for their queries; each write transaction takes one of its own for the
+    whole transaction and commits before giving it back, so a read made after a write returns (from any
+    thread of the process, on any connection) sees it.
     """
 
     location: str
 
-    def __init__(self, conn: psycopg.Connection[Any], location: str) -> None:
-        self._conn: psycopg.Connection[Any] | None = conn
-        self._lock = threading.RLock()
+    def __init__(self, pool: Pool, location: str) -> None:
+        self._pool = pool
         self.location = location
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None:
-            raise StoreError(f"the database {self.location} is closed")
-        return self._conn
+        self._pool.close()
 
     @contextmanager
     def _reading(self) -> Iterator[psycopg.Connection[Any]]:
-        with self._lock:
+        with self._pool.connection() as conn:
             try:
-                yield self._connection()
+                yield conn
             except psycopg.Error as error:
                 raise store_error(self.location, error) from None
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
         """One write transaction: everything in the block lands, or nothing does."""
-        with self._lock:
-            conn = self._connection()
+        with self._pool.connection() as conn:
             try:
                 with conn.transaction():
                     yield conn
