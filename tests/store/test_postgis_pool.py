@@ -335,6 +335,14 @@ def test_a_lost_server_is_one_line_and_the_store_works_again_when_it_is_back(
         assert store.count("hazards") == 1
 
 
+def test_opening_makes_one_connection_and_the_first_read_uses_it(url: str) -> None:
+    """The schema is checked on the pool's first connection: a command opening the store for one job
+    connects once, as it did with one connection."""
+    with PostGISStore.open(url) as store:
+        store.count("hazards")
+        assert store._pool.stats()["connections_num"] == 1
+
+
 def test_closing_the_store_leaves_no_thread_behind(url: str) -> None:
     before = set(threading.enumerate())
     store = open_store(url)

@@ -14,7 +14,7 @@ from psycopg.types.string import TextLoader
 
 from landrelease.errors import StoreError
 from landrelease.store.postgis import schema
-from landrelease.store.postgis.pool import OPTIONS, Pool
+from landrelease.store.postgis.pool import Pool
 
 #: Serialises schema creation and upgrades between processes opening the same database.
 _SCHEMA_LOCK = 0x4C52_5343  # "LRSC"
@@ -58,41 +58,23 @@ def configure(conn: psycopg.Connection[Any]) -> None:
     conn.execute("SET TIME ZONE 'UTC'")
 
 
-def connect(url: str, *, create: bool) -> psycopg.Connection[Any]:
-    """A connection (autocommit: writes open their own transactions) to the landrelease database at ``url``,
-    its schema checked (made with ``create``, upgraded if older)."""
-    location = safe_location(url)
-    try:
-        conn = psycopg.connect(url, **OPTIONS)
-    except psycopg.Error as error:
-        raise StoreError(f"cannot connect to {location}: {_one_line(error, url)}") from None
-    except Exception as error:  # a malformed URL
-        raise StoreError(f"cannot connect to {location}: {_one_line(error, url)}") from None
-    try:
-        configure(conn)
-        _ensure_postgis(conn, location, create=create)
-        _check_and_upgrade(conn, location, create=create)
-    except BaseException as error:
-        conn.close()
-        if isinstance(error, psycopg.Error):
-            raise store_error(location, error) from None
-        raise
-    return conn
-
-
 def open_pool(url: str, *, create: bool) -> Pool:
-    """The pool of connections to the landrelease database at ``url``, its schema checked first.
+    """The pool of connections to the landrelease database at ``url``, its schema checked on the pool's first
+    connection (made with ``create``, upgraded if older): one connection to open, as before the pool.
 
-    The check runs on a connection of its own, which fails at once with a one-line reason when the server
-    cannot be reached; the pool makes its first connection meanwhile, so opening takes no longer than one
-    connection did."""
+    A server that cannot be reached, a wrong password or a malformed URL fails at once, in one line
+    without the password."""
     location = safe_location(url)
     pool = Pool(url, location, configure, lambda error: _one_line(error, url))
     pool.open()
     try:
-        connect(url, create=create).close()
-    except BaseException:
+        with pool.first() as conn:
+            _ensure_postgis(conn, location, create=create)
+            _check_and_upgrade(conn, location, create=create)
+    except BaseException as error:
         pool.close()
+        if isinstance(error, psycopg.Error):
+            raise store_error(location, error) from None
         raise
     return pool
 

@@ -77,21 +77,29 @@ class _Attempts:
     def __init__(self, describe: Describe) -> None:
         self.describe = describe
         self.failure: str | None = None
+        #: Set once an attempt has ended, either way.
+        self.ended = threading.Event()
+
+    def failed(self, error: BaseException) -> None:
+        self.failure = self.describe(error)
+        self.ended.set()
+
+    def succeeded(self) -> None:
+        self.failure = None
+        self.ended.set()
 
 
 def _watched(attempts: _Attempts) -> type[Connection]:
-    """A connection class telling ``attempts`` how each of the pool's attempts went."""
+    """A connection class telling ``attempts`` when one of the pool's attempts fails to connect."""
 
     class Watched(psycopg.Connection[Any]):
         @classmethod
         def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
             try:
-                conn = super().connect(conninfo, **kwargs)
-            except Exception as error:
-                attempts.failure = attempts.describe(error)
+                return super().connect(conninfo, **kwargs)
+            except Exception as error:  # psycopg.Error, or a malformed URL
+                attempts.failed(error)
                 raise
-            attempts.failure = None
-            return conn
 
     return Watched
 
@@ -115,7 +123,7 @@ class Pool:
             min_size=fewest,
             max_size=most,
             open=False,
-            configure=configure,
+            configure=self._set_up,
             timeout=WAIT,
             reconnect_timeout=RECONNECT,
             num_workers=2,
@@ -127,9 +135,33 @@ class Pool:
         """(fewest, most) connections this pool keeps."""
         return self._pool.min_size, self._pool.max_size
 
+    def stats(self) -> dict[str, int]:
+        """psycopg_pool's figures: ``connections_num`` made so far, ``pool_size``, ``requests_waiting``..."""
+        return self._pool.get_stats()
+
     def open(self) -> None:
         """Start making the first ``fewest`` connections, in the background: the caller goes on meanwhile."""
         self._pool.open(wait=False)
+
+    @contextmanager
+    def first(self) -> Iterator[Connection]:
+        """The pool's first connection, as soon as it is made; if it cannot be, a one-line ``StoreError``
+        with the reason as soon as the attempt fails (rather than a timeout). With no connection kept while
+        idle (``LANDRELEASE_PG_POOL_MIN=0``) the pool makes none yet: a connection of its own is used."""
+        if self._pool.min_size == 0:
+            conn = self._connect_separately("cannot connect to {location}: {reason}")
+            with conn:
+                yield conn
+            return
+        try:
+            if not self._attempts.ended.wait(WAIT) or self._attempts.failure is not None:
+                raise PoolTimeout
+            self._pool.wait(WAIT)  # the connection is in the pool (taking it sooner would make the pool grow)
+        except PoolTimeout:
+            reason = self._attempts.failure or f"no connection within {WAIT:.0f} s"
+            raise StoreError(f"cannot connect to {self.location}: {reason}") from None
+        with self.connection() as conn:
+            yield conn
 
     def close(self) -> None:
         """Close every connection and stop the pool's threads (connections still lent out close when given
@@ -139,20 +171,28 @@ class Pool:
     def separate(self) -> Connection:
         """A connection of its own, outside the pool and set up like the pool's, for session state such as
         advisory locks that must stay on one connection; the caller closes it."""
+        return self._connect_separately("{location}: the connection to the database failed ({reason})")
+
+    def _connect_separately(self, message: str) -> Connection:
         try:
             conn = psycopg.connect(self._url, **OPTIONS)
         except Exception as error:  # psycopg.Error, or a malformed URL
-            raise StoreError(
-                f"{self.location}: the connection to the database failed ({self._describe(error)})"
-            ) from None
+            raise StoreError(message.format(location=self.location, reason=self._describe(error))) from None
         try:
             self._configure(conn)
         except psycopg.Error as error:
             conn.close()
-            raise StoreError(
-                f"{self.location}: the connection to the database failed ({self._describe(error)})"
-            ) from None
+            raise StoreError(message.format(location=self.location, reason=self._describe(error))) from None
         return conn
+
+    def _set_up(self, conn: Connection) -> None:
+        """``configure`` for each connection the pool makes, telling ``_attempts`` how it went."""
+        try:
+            self._configure(conn)
+        except Exception as error:
+            self._attempts.failed(error)
+            raise
+        self._attempts.succeeded()
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
