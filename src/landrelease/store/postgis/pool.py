@@ -211,7 +211,10 @@ class Pool:
                 self._pool.check()
 
     def _take(self) -> Connection:
+        if self._pool.closed:
+            raise StoreError(f"the database {self.location} is closed")
         failure = self._attempts.failure
+        # No connection anywhere and the last attempt failed: the server cannot be reached now.
         if failure is not None and not self._lent and not self._pool.get_stats().get("pool_available"):
             self._pool.check()  # an attempt under way again, should the pool have stopped retrying
             raise StoreError(f"{self.location}: the connection to the database failed ({failure})")
