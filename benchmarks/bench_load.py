@@ -18,7 +18,11 @@ gap and one version per approval, and the national ledger identity holds.
 Latencies are measured by the client (Python threads sharing the machine's 2 cores with the server), so
 they include client-side queueing; the baseline carries the same overhead.
 
-Usage: python -m benchmarks.bench_load [--hazards 3000] [--seconds 30] [--readers 50] [--writers 10]
+With ``--db postgresql`` the demo programme is migrated (``landrelease migrate``) into a new database on
+the server of ``--admin-url`` (dropped afterwards) and served from there.
+
+Usage: python -m benchmarks.bench_load [--db gpkg|postgresql] [--hazards 3000] [--seconds 30] [--readers 50]
+       [--writers 10] [--admin-url URL]
 """
 
 from __future__ import annotations
@@ -267,12 +271,33 @@ def main() -> int:
     parser.add_argument("--baseline-seconds", type=float, default=10)
     parser.add_argument("--readers", type=int, default=50)
     parser.add_argument("--writers", type=int, default=10)
+    parser.add_argument("--db", choices=("gpkg", "postgresql"), default="gpkg")
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args, _ = parser.parse_known_args()
 
+    database = f"landrelease_bench_load_{os.getpid()}"
+    if args.db == "postgresql":
+        import psycopg
+
+        with psycopg.connect(args.admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{database}"')
+    try:
+        return run(args, f"{args.admin_url.rpartition('/')[0]}/{database}" if args.db == "postgresql" else None)
+    finally:
+        if args.db == "postgresql":
+            with psycopg.connect(args.admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def run(args: argparse.Namespace, url: str | None) -> int:
+    """The benchmark on a GeoPackage, or on the PostGIS database at ``url`` (the same demo migrated there)."""
     with tempfile.TemporaryDirectory() as folder:
         db = str(Path(folder) / "load.gpkg")
         build_start = time.perf_counter()
         landrelease(db, "demo", "--no-serve", "--hazards", str(args.hazards))
+        if url is not None:
+            landrelease(db, "migrate", "--from", db, "--to", url)
+            db = url
         build_s = time.perf_counter() - build_start
         viewer = add_user(db, "load-viewer", "viewer")
         admin = add_user(db, "load-admin", "admin")
@@ -343,6 +368,7 @@ def main() -> int:
 
     requests = sum(len(v) for v in log.latencies.values())
     result = {
+        "db": args.db,
         "hazards": args.hazards,
         "demo_build_s": round(build_s, 1),
         "readers": args.readers,

@@ -6,13 +6,18 @@ tables come with the schema (migration 2), so opening the accounts also upgrades
 servers may share the database: a name is taken once (``ON CONFLICT``), submission ids come from an
 identity, and a decision is a conditional ``UPDATE``: the second of two reviewers waits on the row lock,
 then finds the status moved on and gets a ``Conflict``.
+
+Calls draw on a pool of connections (``connection.Connected``), except the hold on a report being decided:
+a session-level advisory lock lives on the connection that took it, so the holds have one connection of
+their own (``deciding``).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -23,6 +28,7 @@ from landrelease.accounts.protocol import AccessEntry, Submission, User
 from landrelease.domain.roles import Role
 from landrelease.errors import Conflict, InvalidInput, NotFound, StoreError
 from landrelease.store.postgis import connection
+from landrelease.store.postgis.pool import Pool
 
 SUBMISSION_PREFIX = "SB"
 #: The first key of the advisory locks that hold a report while it is decided ("LRSB").
@@ -75,19 +81,29 @@ def _refuse_nul(**values: object) -> None:
 class PostGISAccounts(connection.Connected):
     """Accounts and submissions in a landrelease PostGIS database (``landrelease.accounts.Accounts``).
 
-    One connection of their own (not the store's), shared safely between threads.
+    A pool of connections of their own (not the store's), shared by threads.
     """
 
-    def __init__(self, conn: psycopg.Connection[Any], location: str) -> None:
+    def __init__(self, pool: Pool, location: str) -> None:
         """Use ``PostGISAccounts.open``."""
-        super().__init__(conn, location)
+        super().__init__(pool, location)
         #: Reports this object is deciding: its threads share one session, whose advisory locks are re-entrant.
         self._deciding: set[str] = set()
+        #: The session holding those locks (made on the first hold), used by one thread at a time.
+        self._holds: psycopg.Connection[Any] | None = None
+        self._holding = threading.Lock()
 
     @classmethod
     def open(cls, url: str) -> PostGISAccounts:
         """Open the accounts of the landrelease database at ``url`` (which must exist; an older one is upgraded)."""
-        return cls(connection.connect(url, create=False), connection.safe_location(url))
+        return cls(connection.open_pool(url, create=False), connection.safe_location(url))
+
+    def close(self) -> None:
+        with self._holding:
+            if self._holds is not None:
+                self._holds.close()  # the server frees the holds with the session
+                self._holds = None
+        super().close()
 
     def __enter__(self) -> PostGISAccounts:
         return self
@@ -312,28 +328,43 @@ class PostGISAccounts(connection.Connected):
 
     @contextmanager
     def deciding(self, submission_id: str) -> Iterator[None]:
-        # A session-level advisory lock: never waited for (a second reviewer is told at once, and no thread
-        # sits on this shared connection), and freed by the server if this process dies mid-approval.
+        # A session-level advisory lock: never waited for (a second reviewer is told at once), and freed by
+        # the server if this process dies mid-approval. It must be released on the session that took it, so
+        # every hold is taken on one connection kept for them, never a pooled one; the calls made while
+        # deciding (reading the report, writing the record, the decision) go through the pools meanwhile.
         if _has_nul(submission_id):
             raise NotFound(f"no submission {submission_id!r}")
         key = (_DECIDING, submission_id)
-        with self._reading() as conn:
+        with self._holding:
             if submission_id in self._deciding:
                 raise Conflict(_BUSY.format(submission_id))
-            row = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", key).fetchone()
+            session = self._session()
+            try:
+                row = session.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", key).fetchone()
+            except psycopg.Error as error:
+                raise connection.store_error(self.location, error) from None
             if row is None or not row[0]:
                 raise Conflict(_BUSY.format(submission_id))
             self._deciding.add(submission_id)
         try:
             yield
         finally:
-            with self._lock:
+            with self._holding:
                 self._deciding.discard(submission_id)
-            try:
-                with self._reading() as conn:
-                    conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
-            except StoreError:
-                pass  # the connection is gone, and the lock with it
+                if not session.closed:  # else the session is gone, and the lock with it
+                    with suppress(psycopg.Error):
+                        session.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
+
+    def _session(self) -> psycopg.Connection[Any]:
+        """The connection holding the reports being decided (``self._holding`` held): made on first use, and
+        again if the last one was lost (its holds went with it)."""
+        if self._holds is None or self._holds.closed or self._holds.broken:
+            if self._holds is not None:
+                self._holds.close()
+            if not isinstance(self._pool, Pool):  # accounts are always opened on a pool of their own
+                raise StoreError(f"{self.location}: the accounts have no pool to hold decisions on")
+            self._holds = self._pool.separate()
+        return self._holds
 
 
 def _aware(at: datetime) -> datetime:

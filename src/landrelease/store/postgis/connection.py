@@ -1,4 +1,5 @@
-"""Connecting: one-line errors without the password, the PostGIS extension, creating or upgrading our schema."""
+"""Connecting: one-line errors without the password, the PostGIS extension, creating or upgrading our schema,
+and ``Connected``, the connection pool a store (or the accounts) draws on."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from psycopg.types.string import TextLoader
 
 from landrelease.errors import StoreError, StoreUnavailable
 from landrelease.store.postgis import schema
+from landrelease.store.postgis.pool import Pool
 
 #: Serialises schema creation and upgrades between processes opening the same database.
 _SCHEMA_LOCK = 0x4C52_5343  # "LRSC"
@@ -65,19 +67,33 @@ def connect_error(location: str, url: str, error: psycopg.Error) -> StoreUnavail
     return StoreUnavailable(f"cannot connect to {location}: {_one_line(error, url)}")
 
 
-def connect(url: str, *, create: bool) -> psycopg.Connection[Any]:
-    """A connection (autocommit: writes open their own transactions) to the landrelease database at ``url``."""
+def configure(conn: psycopg.Connection[Any]) -> None:
+    """The settings every connection needs, the pool's included: dates as ISO text in UTC."""
+    # Dates are ISO text in the domain: read them as the server writes them, not as datetime.date.
+    conn.adapters.register_loader("date", TextLoader)
+    conn.execute("SET datestyle = 'ISO, YMD'")
+    conn.execute("SET TIME ZONE 'UTC'")
+
+
+def open_pool(url: str, *, create: bool) -> Pool:
+    """The pool of connections to the landrelease database at ``url``, its schema checked on the pool's first
+    connection (made with ``create``, upgraded if older): one connection to open, as before the pool.
+
+    A server that cannot be reached, a wrong password or a malformed URL fails at once, in one line
+    without the password."""
     location = safe_location(url)
-    conn = _session(url)
+    pool = Pool(url, location, configure, lambda error: _one_line(error, url))
+    pool.open()
     try:
-        _ensure_postgis(conn, location, create=create)
-        _check_and_upgrade(conn, location, create=create)
+        with pool.first() as conn:
+            _ensure_postgis(conn, location, create=create)
+            _check_and_upgrade(conn, location, create=create)
     except BaseException as error:
-        conn.close()
+        pool.close()
         if isinstance(error, psycopg.Error):
             raise store_error(location, error) from None
         raise
-    return conn
+    return pool
 
 
 @contextmanager
@@ -111,54 +127,61 @@ def _session(url: str) -> psycopg.Connection[Any]:
         raise connect_error(location, url, error) from None
     except Exception as error:  # a malformed URL
         raise StoreError(f"cannot connect to {location}: {_one_line(error, url)}") from None
-    # Dates are ISO text in the domain: read them as the server writes them, not as datetime.date.
-    conn.adapters.register_loader("date", TextLoader)
     try:
-        conn.execute("SET datestyle = 'ISO, YMD'")
-        conn.execute("SET TIME ZONE 'UTC'")
+        configure(conn)
     except psycopg.Error as error:
         conn.close()
         raise store_error(location, error) from None
     return conn
 
 
-class Connected:
-    """One connection shared safely between threads (calls are serialised), failing with one-line errors.
+class Held:
+    """One connection lent to a store for a while (``creating``'s, inside its transaction): the store's
+    calls on it are serialised, and its owner, not the store, closes it."""
 
-    What the store and the accounts share: each holds a connection of its own to the same database.
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._lock:
+            yield self._conn
+
+    def close(self) -> None:
+        """Nothing: the connection is its owner's to close."""
+
+
+class Connected:
+    """A pool of connections shared by threads, failing with one-line errors (what the store, the accounts
+    and the field form ledger share: each has a pool of its own to the same database).
+
+    Reads take any free connection for their queries; each write transaction takes one of its own for the
+    whole transaction and commits before giving it back, so a read made after a write returns (from any
+    thread of the process, on any connection) sees it.
     """
 
     location: str
 
-    def __init__(self, conn: psycopg.Connection[Any], location: str) -> None:
-        self._conn: psycopg.Connection[Any] | None = conn
-        self._lock = threading.RLock()
+    def __init__(self, pool: Pool | Held, location: str) -> None:
+        self._pool = pool
         self.location = location
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None:
-            raise StoreError(f"the database {self.location} is closed")
-        return self._conn
+        self._pool.close()
 
     @contextmanager
     def _reading(self) -> Iterator[psycopg.Connection[Any]]:
-        with self._lock:
+        with self._pool.connection() as conn:
             try:
-                yield self._connection()
+                yield conn
             except psycopg.Error as error:
                 raise store_error(self.location, error) from None
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
         """One write transaction: everything in the block lands, or nothing does."""
-        with self._lock:
-            conn = self._connection()
+        with self._pool.connection() as conn:
             try:
                 with conn.transaction():
                     yield conn

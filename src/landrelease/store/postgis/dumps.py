@@ -29,7 +29,7 @@ from landrelease.store.geopackage.attributes import rules_for
 from landrelease.store.postgis import geometries, schema
 
 Connection = psycopg.Connection[Any]
-#: Opens a short read on the store's connection (the store's lock held): one per page, none across yields.
+#: Opens a short read on one of the store's pooled connections: one per page, none held across yields.
 Reading = Callable[[], AbstractContextManager[Connection]]
 #: From this many current records a spatial layer's GiST index is built once after the load.
 REBUILD_ROWS = 10_000

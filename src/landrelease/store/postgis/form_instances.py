@@ -33,12 +33,12 @@ def _text(value: str | None) -> str | None:
 
 
 class PostGISFormInstances(connection.Connected):
-    """The instance ledger of a landrelease PostGIS database (``FormInstanceStore``), on a connection of its own."""
+    """The instance ledger of a landrelease PostGIS database (``FormInstanceStore``), on connections of its own."""
 
     @classmethod
     def open(cls, url: str) -> PostGISFormInstances:
         """Open the ledger of the landrelease database at ``url`` (which must exist; an older one is upgraded)."""
-        return cls(connection.connect(url, create=False), connection.safe_location(url))
+        return cls(connection.open_pool(url, create=False), connection.safe_location(url))
 
     def __enter__(self) -> PostGISFormInstances:
         return self

@@ -106,8 +106,9 @@ def _utc(at: datetime) -> datetime:
 class PostGISStore(connection.Connected):
     """A national mine action database on a PostgreSQL server with PostGIS.
 
-    One connection per store, shared safely between threads (calls are serialised); many processes and
-    servers may open the same database: writes lock the rows they change (``SELECT ... FOR UPDATE``).
+    A pool of connections per store (``connection.Connected``): threads read and write side by side, each
+    write transaction on a connection of its own; many processes and servers may open the same database:
+    writes lock the rows they change (``SELECT ... FOR UPDATE``).
     """
 
     # --- opening -----------------------------------------------------------------------------------------
@@ -115,7 +116,7 @@ class PostGISStore(connection.Connected):
     @classmethod
     def open(cls, url: str, *, create: bool = False) -> PostGISStore:
         """Open the database at ``url``; with ``create`` make our schema (and PostGIS) in it if absent."""
-        return cls(connection.connect(url, create=create), connection.safe_location(url))
+        return cls(connection.open_pool(url, create=create), connection.safe_location(url))
 
     @classmethod
     @contextmanager
@@ -126,7 +127,7 @@ class PostGISStore(connection.Connected):
         store: PostGISStore | None = None
         try:
             with connection.creating(url) as conn:
-                store = cls(conn, location)
+                store = cls(connection.Held(conn), location)
                 yield store
         finally:
             if store is not None:
