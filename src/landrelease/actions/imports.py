@@ -105,6 +105,10 @@ class ImportPlan:
     geometries: list[BaseGeometry | None]
     #: the geodesic area of each one's geometry (hazards; 0 for other layers)
     areas: list[float]
+    #: fields the file does not give that the import filled from the location where it found a value (a
+    #: hazard's admin area): ``candidates`` leaves them out where nothing was found, so that a report approved
+    #: as an update of an existing record does not clear them
+    located: set[str] = field(default_factory=set)
 
     def __len__(self) -> int:
         return len(self.indexes)
@@ -114,7 +118,11 @@ class ImportPlan:
         """Each feature that would be written: (position in the file, attributes, geometry)."""
         names = list(self.columns)
         for k, index in enumerate(self.indexes):
-            yield index, {name: self.columns[name][k] for name in names}, self.geometries[k]
+            attributes = {name: self.columns[name][k] for name in names}
+            for name in self.located:
+                if attributes.get(name) is None:
+                    attributes.pop(name, None)
+            yield index, attributes, self.geometries[k]
 
     def keep(self, positions: Sequence[int]) -> None:
         """Keep only the features at ``positions`` (ascending places in this plan)."""
@@ -452,5 +460,8 @@ def _link(store: Store, plan: ImportPlan) -> None:
         plan.keep(keep)
     if layer.name == "hazards":
         areas = admin_area_of(store, plan.geometries)
-        given = plan.columns.get("admin_area") or [None] * n
+        given = plan.columns.get("admin_area")
+        if given is None:
+            plan.located.add("admin_area")
+            given = [None] * n
         plan.columns["admin_area"] = [g if g else a for g, a in zip(given, areas, strict=True)]
