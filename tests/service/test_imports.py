@@ -13,8 +13,8 @@ import pyogrio
 import shapely
 from shapely.geometry import box, mapping
 
-from landrelease.store import open_store
 from landrelease.domain.records import NewFeature
+from landrelease.store import open_store
 from tests.service.conftest import NEW_AREA, SETUP, Programme
 
 
