@@ -460,8 +460,8 @@ def _link(store: Store, plan: ImportPlan) -> None:
         plan.keep(keep)
     if layer.name == "hazards":
         areas = admin_area_of(store, plan.geometries)
-        given = plan.columns.get("admin_area")
-        if given is None:
+        stated = plan.columns.get("admin_area")
+        if stated is None:
             plan.located.add("admin_area")
-            given = [None] * n
-        plan.columns["admin_area"] = [g if g else a for g, a in zip(given, areas, strict=True)]
+            stated = [None] * n
+        plan.columns["admin_area"] = [g if g else a for g, a in zip(stated, areas, strict=True)]
