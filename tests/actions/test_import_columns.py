@@ -475,3 +475,30 @@ def test_real_bih_cleared_areas_as_the_row_by_row_importer_did(
     unmapped = [c for c in read.field_names if c != "fileId"]
     expected = [_old_extra(dict(read.features[i].properties), unmapped) for i in imported]
     assert figures["extra"] == expected
+
+
+def test_infinite_coordinates_are_refused_without_numpy_warnings(gpkg: Store, tmp_path: Path) -> None:
+    """Warnings are errors in this suite: a stray RuntimeWarning (printed to the user's terminal with a
+    source line) fails the import here. The area beside the checks measures the file's raw outlines."""
+    path = tmp_path / "infinite.gpkg"
+    outlines = [
+        shapely.Polygon([(36.2, 49.9), (np.inf, 49.9), (36.3, 50.0)]),
+        shapely.Polygon([(36.2, 49.9), (36.3, 49.9), (36.3, 50.0)]),
+        shapely.Polygon([(36.2, 49.9), (36.3, np.inf), (36.3, 50.0)]),
+    ]
+    names = np.array(["east", "fine", "north"], dtype=object)
+    raw.write(
+        path,
+        shapely.to_wkb(np.array(outlines)),
+        [names],
+        ["name"],
+        driver="GPKG",
+        crs="EPSG:4326",
+        geometry_type="Polygon",
+    )
+    summary = import_file(gpkg, "hazards", path, ImportOptions(on_invalid="repair"))
+    assert _summary(summary.as_dict())["errors"] == [
+        {"index": 0, "reason": "coordinates are not numbers (NaN or infinite)"},
+        {"index": 2, "reason": "coordinates are not numbers (NaN or infinite)"},
+    ]
+    assert summary.imported == 1

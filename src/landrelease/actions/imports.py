@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 from shapely.geometry.base import BaseGeometry
 
 from landrelease import jsontext
@@ -269,7 +270,7 @@ def _check_geometries(
     with ThreadPoolExecutor(max_workers=1) as pool:
         # Nearly every feature is stored as it came (a Polygon as a one-member MultiPolygon, the same area):
         # measure them beside the checks, then again only the repaired ones.
-        measuring = pool.submit(geodesic_area, given)
+        measuring = pool.submit(_raw_areas, given)
         checked, notes = check()
         areas = measuring.result()
     repaired = [i for i, c in notes.items() if c.verdict is Verdict.REPAIRED]
@@ -278,6 +279,13 @@ def _check_geometries(
         again[:] = [checked[i] for i in repaired]
         areas[repaired] = geodesic_area(again)
     return checked, notes, areas.tolist()
+
+
+def _raw_areas(geometries: npt.NDArray[np.object_]) -> npt.NDArray[np.float64]:
+    """``geodesic_area`` of the file's outlines as they came: NaN or infinite coordinates among them (refused
+    by the checks) must not print numpy's warnings."""
+    with np.errstate(invalid="ignore"):
+        return geodesic_area(geometries)
 
 
 def _check_options(layer: Layer, options: ImportOptions) -> None:
