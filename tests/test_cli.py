@@ -55,6 +55,43 @@ def test_import_json_contract(tmp_path: Path) -> None:
     }
 
 
+def test_import_json_lists_each_refusal_and_repair_and_the_terminal_gets_nothing_else(tmp_path: Path) -> None:
+    """The installed command on a file with a repairable, an unreadable and an infinite outline: ``--json``
+    is the whole summary, and no numpy warning reaches stderr."""
+    import numpy as np
+    import pyogrio.raw
+
+    bowtie = shapely.Polygon([(36.0, 49.0), (36.01, 49.01), (36.01, 49.0), (36.0, 49.01)])
+    outlines = [bowtie, shapely.box(36.1, 49.0, 36.11, 49.01), shapely.Polygon([(36, 49), (np.inf, 49), (36, 50)])]
+    src = tmp_path / "mixed.gpkg"
+    names = np.array(["bow", "box", "infinite"], dtype=object)
+    pyogrio.raw.write(
+        src, shapely.to_wkb(outlines), [names], fields=["name"], crs="EPSG:4326", geometry_type="Polygon", driver="GPKG"
+    )
+    db = tmp_path / "p.gpkg"
+    command = [sys.executable, "-m", "landrelease", "--db", str(db)]
+    subprocess.run([*command, "init"], check=True, capture_output=True)
+    proc = subprocess.run(
+        [*command, "import", "hazards", str(src), "--on-invalid", "repair", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr, proc.stderr
+    assert json.loads(proc.stdout) == {
+        "imported": 2,
+        "repaired": 1,
+        "rejected": 1,
+        "errors": [{"index": 2, "reason": "coordinates are not numbers (NaN or infinite)"}],
+        "repairs": [
+            {"index": 0, "reason": "repaired self-intersection at 36.005000 49.005000; the area is now 40.68 ha"}
+        ],
+        "layer": "hazards",
+        "file": str(src),
+    }
+
+
 def test_report_json_contract_and_csv(tmp_path: Path) -> None:
     db = str(tmp_path / "p.gpkg")
     run("--db", db, "init")

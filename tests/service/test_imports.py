@@ -13,8 +13,9 @@ import pyogrio
 import shapely
 from shapely.geometry import box, mapping
 
+from landrelease.domain.records import NewFeature
 from landrelease.store import open_store
-from tests.service.conftest import NEW_AREA, Programme
+from tests.service.conftest import NEW_AREA, SETUP, Programme
 
 
 def _geojson(*features: tuple[dict[str, Any], Any]) -> bytes:
@@ -122,3 +123,25 @@ def test_bad_uploads_get_one_clear_line(programme: Programme) -> None:
     )
     big = box(37.0, 49.0, 37.0001, 49.0001)
     assert _post(client, "tiny.geojson", _geojson(({"name": "x"}, big))).status_code == 200
+
+
+def test_a_file_report_approved_as_an_update_keeps_the_admin_area_the_file_does_not_give(
+    programme: Programme,
+) -> None:
+    # The existing hazard lies in an admin area; the redrawn outline from the file lies in none, so the import
+    # finds no area for it: approving it as an update must not clear the hazard's area (the file said nothing).
+    with open_store(programme.db) as store:
+        (area,) = store.add(
+            "admin_areas", [NewFeature({"name": "Oblast", "level": 1}, box(36.9, 48.9, 37.015, 49.1))], SETUP
+        )
+        store.update(programme.hazard_id, SETUP, {"admin_area": area})
+    redrawn = _geojson(({"name": "North field, redrawn", "hazard_class": "CHA"}, NEW_AREA))
+    report = _post(programme.client("operator"), "redrawn.geojson", redrawn, confirm="true").json()
+    (submitted,) = report["submitted"]
+    decision = {"reconcile": "existing", "target_id": programme.hazard_id, "target_version": 2}
+    approved = programme.client("reviewer").post(f"/api/submissions/{submitted['id']}/approve", json=decision)
+    assert approved.status_code == 200, approved.text
+    with open_store(programme.db) as store:
+        hazard = store.get(programme.hazard_id)
+    assert hazard.attributes["name"] == "North field, redrawn"
+    assert hazard.attributes["admin_area"] == area

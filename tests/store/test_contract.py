@@ -219,6 +219,73 @@ def test_a_batch_with_a_bad_column_writes_nothing(store: Store) -> None:
     assert store.count("hazards") == 0
 
 
+def test_a_batch_refuses_derived_values_for_what_is_not_a_derived_field_even_when_empty(store: Store) -> None:
+    # A column of None writes nothing, but a name that is no derived field is still a caller's mistake.
+    for name, why in (("bogus", "'bogus' is not a field"), ("name", "'name' is written with update")):
+        with pytest.raises(InvalidInput, match=why):
+            store.add_batch("hazards", NewFeatures({k: [v] for k, v in hazard().items()}, [None], {name: [None]}), ANNA)
+        with pytest.raises(InvalidInput, match=why):
+            store.add("hazards", [NewFeature(hazard(), None, {name: None})], ANNA)
+    with pytest.raises(InvalidInput, match="feature 2: estimated_m2: 'lots' is not a valid real"):
+        store.add_batch(
+            "hazards",
+            NewFeatures({k: [v, v] for k, v in hazard().items()}, [None, None], {"estimated_m2": [1.0, "lots"]}),
+            ANNA,
+        )
+    assert store.count("hazards") == 0
+
+
+def test_a_batch_and_the_same_features_one_by_one_leave_the_same_record_and_history(store: Store) -> None:
+    # Sparse columns, a column of None only, columns as tuples, Ukrainian text, every scalar type.
+    columns: dict[str, tuple[Scalar, ...]] = {
+        "name": (FIELD_NAME, "B", "C"),
+        "hazard_class": ("SHA", "CHA", "EOD"),
+        "status": ("active", "active", "active"),
+        "operator": (None, None, None),
+        "reported_date": ("2024-02-29", None, "2023-01-01"),
+        "extra": ('{"Примітка": "ґ"}', None, None),
+        "synthetic": (True, False, None),
+    }
+    shapes = (box(0, 0, 1, 1), None, MultiPolygon([box(2, 2, 3, 3), box(4, 4, 5, 5)]))
+    ids = store.add_batch("hazards", NewFeatures(columns, shapes, {"estimated_m2": (10.5, None, 3.0)}), ANNA)
+    twins = store.add(
+        "hazards",
+        [
+            NewFeature({k: v[i] for k, v in columns.items() if v[i] is not None}, shapes[i], derived)
+            for i, derived in enumerate(({"estimated_m2": 10.5}, {}, {"estimated_m2": 3.0}))
+        ],
+        ANNA,
+    )
+    for batched, one_by_one in zip(ids, twins, strict=True):
+        a, b = store.get(batched), store.get(one_by_one)
+        assert a.attributes == b.attributes
+        assert (a.geometry is None and b.geometry is None) or a.geometry.equals(b.geometry)  # type: ignore[union-attr]
+        [first], [second] = store.history(batched), store.history(one_by_one)
+        assert first.attributes == second.attributes and first.change == second.change == ANNA
+    assert store.get(ids[0]).attributes["estimated_m2"] == 10.5
+    assert store.get(ids[1]).attributes["estimated_m2"] is None
+    assert store.get(ids[0]).attributes["name"] == FIELD_NAME
+    assert store.get(ids[0]).attributes["synthetic"] is True and store.get(ids[1]).attributes["synthetic"] is False
+
+
+def test_a_batch_of_nothing_and_a_batch_without_geometries(store: Store) -> None:
+    assert store.add_batch("hazards", NewFeatures({}, []), ANNA) == []
+    assert store.add_batch("hazards", NewFeatures({"name": []}, [], {"estimated_m2": []}), ANNA) == []
+    [hz] = add_hazards(store, box(0, 0, 1, 1))
+    [ax] = store.add("accidents", [NewFeature({"hazard_id": hz}, Point(0.5, 0.5))], ANNA)
+    victims = store.add_batch(
+        "victims", NewFeatures({"accident_id": [ax, ax], "sex": ["female", "male"]}, [None, None]), ANNA
+    )
+    assert [store.get(v).attributes["sex"] for v in victims] == ["female", "male"]
+    with pytest.raises(InvalidInput, match="victims records have no geometry"):
+        store.add_batch("victims", NewFeatures({"accident_id": [ax]}, [Point(1, 1)]), ANNA)
+    with pytest.raises(InvalidInput, match="column sex holds 1 values for 2 features"):
+        store.add_batch("victims", NewFeatures({"accident_id": [ax, ax], "sex": ["male"]}, [None, None]), ANNA)
+    with pytest.raises(InvalidInput, match="column estimated_m2 holds 2 values for 1 features"):
+        store.add_batch("hazards", NewFeatures({"name": ["A"]}, [None], {"estimated_m2": [1.0, 2.0]}), ANNA)
+    assert store.count("victims") == 2 and store.count("hazards") == 1
+
+
 def test_add_is_atomic(store: Store) -> None:
     add_hazards(store, box(0, 0, 1, 1))
     batch = [NewFeature(hazard(f"ok {i}"), box(i, i, i + 1, i + 1)) for i in range(300)]

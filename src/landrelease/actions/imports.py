@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 from shapely.geometry.base import BaseGeometry
 
 from landrelease import jsontext
@@ -105,6 +106,10 @@ class ImportPlan:
     geometries: list[BaseGeometry | None]
     #: the geodesic area of each one's geometry (hazards; 0 for other layers)
     areas: list[float]
+    #: fields the file does not give that the import filled from the location where it found a value (a
+    #: hazard's admin area): ``candidates`` leaves them out where nothing was found, so that a report approved
+    #: as an update of an existing record does not clear them
+    located: set[str] = field(default_factory=set)
 
     def __len__(self) -> int:
         return len(self.indexes)
@@ -114,7 +119,11 @@ class ImportPlan:
         """Each feature that would be written: (position in the file, attributes, geometry)."""
         names = list(self.columns)
         for k, index in enumerate(self.indexes):
-            yield index, {name: self.columns[name][k] for name in names}, self.geometries[k]
+            attributes = {name: self.columns[name][k] for name in names}
+            for name in self.located:
+                if attributes.get(name) is None:
+                    attributes.pop(name, None)
+            yield index, attributes, self.geometries[k]
 
     def keep(self, positions: Sequence[int]) -> None:
         """Keep only the features at ``positions`` (ascending places in this plan)."""
@@ -261,7 +270,7 @@ def _check_geometries(
     with ThreadPoolExecutor(max_workers=1) as pool:
         # Nearly every feature is stored as it came (a Polygon as a one-member MultiPolygon, the same area):
         # measure them beside the checks, then again only the repaired ones.
-        measuring = pool.submit(geodesic_area, given)
+        measuring = pool.submit(_raw_areas, given)
         checked, notes = check()
         areas = measuring.result()
     repaired = [i for i, c in notes.items() if c.verdict is Verdict.REPAIRED]
@@ -270,6 +279,13 @@ def _check_geometries(
         again[:] = [checked[i] for i in repaired]
         areas[repaired] = geodesic_area(again)
     return checked, notes, areas.tolist()
+
+
+def _raw_areas(geometries: npt.NDArray[np.object_]) -> npt.NDArray[np.float64]:
+    """``geodesic_area`` of the file's outlines as they came: NaN or infinite coordinates among them (refused
+    by the checks) must not print numpy's warnings."""
+    with np.errstate(invalid="ignore"):
+        return geodesic_area(geometries)
 
 
 def _check_options(layer: Layer, options: ImportOptions) -> None:
@@ -452,5 +468,8 @@ def _link(store: Store, plan: ImportPlan) -> None:
         plan.keep(keep)
     if layer.name == "hazards":
         areas = admin_area_of(store, plan.geometries)
-        given = plan.columns.get("admin_area") or [None] * n
-        plan.columns["admin_area"] = [g if g else a for g, a in zip(given, areas, strict=True)]
+        stated = plan.columns.get("admin_area")
+        if stated is None:
+            plan.located.add("admin_area")
+            stated = [None] * n
+        plan.columns["admin_area"] = [g if g else a for g, a in zip(stated, areas, strict=True)]

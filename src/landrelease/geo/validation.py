@@ -359,9 +359,9 @@ def _plainly_fine(geoms: Geometries, kind: GeometryKind, extent: Extent | None) 
         # Steps between rings or parts of one feature count too: a false alarm only costs that closer look.
         same = owner[1:] == owner[:-1]
         lat = np.radians(coords[:-1, 1])
-        dx = np.diff(coords[:, 0]) * 111_320 * np.cos(lat)
-        dy = np.diff(coords[:, 1]) * 110_574
-        with np.errstate(invalid="ignore"):  # NaN coordinates are already bad
+        with np.errstate(invalid="ignore"):  # NaN and infinite coordinates are already bad
+            dx = np.diff(coords[:, 0]) * 111_320 * np.cos(lat)
+            dy = np.diff(coords[:, 1]) * 110_574
             bad[:-1] |= same & (np.hypot(dx, dy) > JUMP_METRES)
     ok[idx[np.bincount(owner, weights=bad, minlength=idx.size) > 0]] = False
     if kind is GeometryKind.POINT:

@@ -213,6 +213,7 @@ class GeoPackageStore:
             # Derived values known at creation go into the row, not into the versioned attributes.
             values = list(batch.derived[name])
             if values.count(None) == count:
+                table.rules.check_derived(name, None, "feature 1")  # nothing to write, but the name must be right
                 continue
             if set(map(type, values)) == {float} and np.isfinite(np.asarray(values, dtype=np.float64)).all():
                 table.rules.check_derived(name, values[0], "feature 1")  # the name is a derived field

@@ -178,6 +178,7 @@ class PostGISStore(connection.Connected):
         for name in sorted(batch.derived):
             values = list(batch.derived[name])
             if values.count(None) == count:
+                table.rules.check_derived(name, None, "feature 1")  # nothing to write, but the name must be right
                 continue
             filled[name] = [table.rules.check_derived(name, v, f"feature {i + 1}") for i, v in enumerate(values)]
         at, author = _utc(change.at), change.author
