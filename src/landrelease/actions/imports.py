@@ -26,7 +26,7 @@ from landrelease.actions.mapping import parse_map, resolve_mapping
 from landrelease.actions.release import hazard_figure_columns, keep_current_after, refresh_ledger
 from landrelease.domain.attributes import coerce_text_column, coerce_value
 from landrelease.domain.records import Change, NewFeatures, Scalar, id_order
-from landrelease.domain.schema import GeometryKind, Layer, layer_named
+from landrelease.domain.schema import Field, GeometryKind, Layer, layer_named
 from landrelease.domain.vocabulary import ContextKind, HazardClass, HazardStatus, ReleaseKind
 from landrelease.errors import ImportAborted, InvalidInput
 from landrelease.formats.read import read_features
@@ -366,30 +366,7 @@ def _attribute_columns(
         if bulk is not None:
             checked[name] = bulk
             continue
-        # Keyed by type too: True, 1 and 1.0 are equal in Python but not the same text.
-        memo: dict[tuple[type, object], Scalar | InvalidInput] = {}
-        good: list[Scalar] = [None] * n
-        for i, value in enumerate(values):
-            if i in reasons:
-                continue
-            try:
-                result = memo[type(value), value]
-            except KeyError:
-                try:
-                    result = coerce_value(f, value)
-                except InvalidInput as error:
-                    result = error
-                memo[type(value), value] = result
-            except TypeError:  # an unhashable value: check it on its own
-                try:
-                    result = coerce_value(f, value)
-                except InvalidInput as error:
-                    result = error
-            if isinstance(result, InvalidInput):
-                reasons[i] = result.message
-            else:
-                good[i] = result
-        checked[name] = good
+        checked[name] = _checked_column(f, values, reasons)
     # Outcomes may get their hazard from the location (linked later), so only they skip the hazard check.
     required = [f.name for f in layer.fields if f.required and not (layer.name == "outcomes" and f.name == "hazard_id")]
     missing: dict[int, list[str]] = {}
@@ -401,6 +378,42 @@ def _attribute_columns(
         if i not in reasons:
             reasons[i] = f"missing required {'field' if len(names) == 1 else 'fields'}: {', '.join(names)}"
     return checked, reasons
+
+
+def _checked_column(f: Field, values: Sequence[object], reasons: dict[int, str]) -> list[Scalar]:
+    """``coerce_value`` of each value of a column, each distinct value checked once; a bad value's feature
+    gets its reason in ``reasons`` (unless an earlier field already gave one) and None here."""
+    n = len(values)
+    # Keyed by type too: True, 1 and 1.0 are equal in Python but not the same text.
+    keys = list(zip(map(type, values), values, strict=True))
+    try:
+        distinct = set(keys)
+    except TypeError:  # an unhashable value somewhere (a list from a JSON file): check them one by one
+        distinct = None
+    results: dict[tuple[type, object], Scalar | InvalidInput] = {}
+    for key in distinct if distinct is not None else ():
+        try:
+            results[key] = coerce_value(f, key[1])
+        except InvalidInput as error:
+            results[key] = error
+    if distinct is not None and not any(isinstance(r, InvalidInput) for r in results.values()):
+        if len(results) == 1:  # a constant column (a default, a class given with --class)
+            return [next(iter(results.values()))] * n  # type: ignore[list-item]
+        return [results[key] for key in keys]  # type: ignore[misc]
+    good: list[Scalar] = [None] * n
+    for i, key in enumerate(keys):
+        if distinct is not None:
+            result = results[key]
+        else:
+            try:
+                result = coerce_value(f, key[1])
+            except InvalidInput as error:
+                result = error
+        if isinstance(result, InvalidInput):
+            reasons.setdefault(i, result.message)
+        else:
+            good[i] = result
+    return good
 
 
 def _extras(unmapped: Mapping[str, Sequence[Scalar]], n: int) -> list[Scalar]:

@@ -45,7 +45,16 @@ def geodesic_area(geometries: Geometries) -> Floats:
     """Area in m2 of each lon/lat geometry (0 for missing, empty, point or line geometries)."""
     geoms = np.asarray(geometries, dtype=object)
     out = np.zeros(len(geoms))
-    where = np.flatnonzero(np.isin(shapely.get_type_id(geoms), _POLYGONAL))
+    types = shapely.get_type_id(geoms)
+    # Polygons without holes, nearly all of a national file, are one ring each: their vertices are read
+    # straight away, without a Python object per part and ring (made holding the GIL, which the import's
+    # other threads need).
+    simple = (types == 3) & (shapely.get_num_interior_rings(geoms) == 0)
+    plain = np.flatnonzero(simple)
+    if plain.size:
+        coords, vertex_of = shapely.get_coordinates(geoms[plain], return_index=True)
+        out[plain] = _ring_areas(coords, vertex_of, plain.size)
+    where = np.flatnonzero(np.isin(types, _POLYGONAL) & ~simple)
     if not where.size:
         return out
     parts, part_of = shapely.get_parts(geoms[where], return_index=True)
@@ -53,8 +62,17 @@ def geodesic_area(geometries: Geometries) -> Floats:
     parts, part_of = parts[keep], part_of[keep]
     rings, ring_of = shapely.get_rings(parts, return_index=True)
     coords, vertex_of = shapely.get_coordinates(rings, return_index=True)
+    ring_area = _ring_areas(coords, vertex_of, len(rings))
+    shell = np.r_[True, ring_of[1:] != ring_of[:-1]]  # each polygon's first ring is its shell
+    out[where] = np.bincount(part_of[ring_of], weights=np.where(shell, ring_area, -ring_area), minlength=len(where))
+    return out
+
+
+def _ring_areas(coords: Floats, vertex_of: npt.NDArray[np.intp], count: int) -> Floats:
+    """The area enclosed by each of ``count`` closed rings, given their vertices in order (``vertex_of``:
+    which ring each vertex belongs to)."""
     if not len(coords):
-        return out
+        return np.zeros(count)
     lon, lat = coords[:, 0], coords[:, 1]
     same = vertex_of[1:] == vertex_of[:-1]  # consecutive vertices of one ring form an edge
     q = _q(lat)
@@ -65,10 +83,8 @@ def geodesic_area(geometries: Geometries) -> Floats:
     q_edge = (q[1:] + 4 * q_mid + q[:-1]) / 6 - q_ref[:-1]
     dlon = np.radians(lon[1:] - lon[:-1])
     contrib = np.where(same, dlon * q_edge, 0.0)
-    ring_area = np.abs(np.bincount(vertex_of[:-1], weights=contrib, minlength=len(rings))) * (_A * _A / 2)
-    shell = np.r_[True, ring_of[1:] != ring_of[:-1]]  # each polygon's first ring is its shell
-    out[where] = np.bincount(part_of[ring_of], weights=np.where(shell, ring_area, -ring_area), minlength=len(where))
-    return out
+    areas: Floats = np.abs(np.bincount(vertex_of[:-1], weights=contrib, minlength=count)) * (_A * _A / 2)
+    return areas
 
 
 def geodesic_area_exact(geometry: BaseGeometry) -> float:
