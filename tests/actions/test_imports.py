@@ -237,3 +237,39 @@ def test_each_feature_with_bad_attributes_gets_its_first_reason(gpkg: Store, tmp
     assert (first["hazard_class"], first["reported_date"], first["status"]) == ("SHA", "2020-01-02", "active")
     assert defaulted["hazard_class"] == "SHA"  # a file without classes holds suspected areas
     assert (last["hazard_class"], last["reported_date"]) == ("CHA", "2019-12-31")
+
+
+def test_references_to_records_that_do_not_exist_are_refused(gpkg: Store, tmp_path: Path) -> None:
+    """A find naming an activity, or a victim naming an accident, that the database does not hold is
+    refused with its reason (never stored with a broken link); `check` finds such links made elsewhere."""
+    from landrelease.actions.checks import check_database
+    from landrelease.domain.records import Change, NewFeature
+
+    anna = Change("anna", "survey")
+    area = shapely.box(30.0, 50.0, 30.01, 50.01)
+    hazard = gpkg.add("hazards", [NewFeature({"name": "H", "hazard_class": "SHA", "status": "active"}, area)], anna)[0]
+    activity = gpkg.add(
+        "activities", [NewFeature({"hazard_id": hazard, "activity_type": "clearance", "status": "completed"})], anna
+    )[0]
+    accident = gpkg.add("accidents", [NewFeature({"hazard_id": hazard}, shapely.Point(30.005, 50.005))], anna)[0]
+    finds = _geojson(
+        tmp_path / "finds.geojson",
+        [
+            (shapely.Point(30.005, 50.005), {"hazard_id": hazard, "activity_id": activity, "quantity": 1}),
+            (shapely.Point(30.005, 50.005), {"hazard_id": hazard, "activity_id": "AC-000999", "quantity": 2}),
+        ],
+    )
+    summary = import_file(gpkg, "finds", finds, ImportOptions())
+    assert (summary.imported, summary.rejected) == (1, 1)
+    assert [e.as_dict() for e in summary.errors] == [{"index": 1, "reason": "activity AC-000999 does not exist"}]
+    victims = tmp_path / "victims.csv"
+    victims.write_text(f"accident_id,sex\n{accident},female\nAX-000404,male\n", encoding="utf-8")
+    summary = import_file(gpkg, "victims", victims, ImportOptions())
+    assert (summary.imported, summary.rejected) == (1, 1)
+    assert summary.errors[0].reason == "accident AX-000404 does not exist"
+
+    gpkg.add(
+        "finds", [NewFeature({"activity_id": "AC-000777", "quantity": 1}, shapely.Point(30, 50))], Change("qgis", "x")
+    )
+    messages = [f.message for f in check_database(gpkg) if f.check == "link"]
+    assert messages == ["refers to activity AC-000777, which does not exist"]

@@ -12,7 +12,7 @@ import numpy as np
 import shapely
 
 from landrelease.analysis.ledger import ledger_of
-from landrelease.domain.schema import LAYERS, GeometryKind
+from landrelease.domain.schema import LAYERS, LINKS, GeometryKind
 from landrelease.geo.area import geodesic_area
 from landrelease.geo.validation import Verdict, check_geometry, find_duplicates
 from landrelease.store.protocol import Store
@@ -67,14 +67,20 @@ def _duplicate_hazards(store: Store) -> list[Finding]:
 
 
 def _links(store: Store) -> list[Finding]:
-    hazards = set(store.columns("hazards", [], geometry=False)[0])
+    """Records that name a hazard, activity or accident that does not exist (``schema.LINKS``)."""
+    known: dict[str, set[str]] = {}
     out = []
-    for layer in ("outcomes", "activities", "finds", "accidents"):
-        ids, _, cols = store.columns(layer, ["hazard_id"], geometry=False)
-        for rid, hid in zip(ids, cols["hazard_id"], strict=True):
-            if hid is not None and hid not in hazards:
-                out.append(Finding("link", layer, rid, f"refers to hazard {hid}, which does not exist"))
+    for (layer, name), target in LINKS.items():
+        if target not in known:
+            known[target] = set(store.columns(target, [], geometry=False)[0])
+        ids, _, cols = store.columns(layer, [name], geometry=False)
+        for rid, ref in zip(ids, cols[name], strict=True):
+            if ref is not None and ref not in known[target]:
+                out.append(Finding("link", layer, rid, f"refers to {_ONE[target]} {ref}, which does not exist"))
     return out
+
+
+_ONE = {"hazards": "hazard", "activities": "activity", "accidents": "accident"}
 
 
 def _outcomes(store: Store) -> list[Finding]:

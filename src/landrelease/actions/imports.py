@@ -26,7 +26,7 @@ from landrelease.actions.mapping import parse_map, resolve_mapping
 from landrelease.actions.release import hazard_figure_columns, keep_current_after, refresh_ledger
 from landrelease.domain.attributes import coerce_text_column, coerce_value
 from landrelease.domain.records import Change, NewFeatures, Scalar, id_order
-from landrelease.domain.schema import Field, GeometryKind, Layer, layer_named
+from landrelease.domain.schema import LINKS, Field, GeometryKind, Layer, layer_named
 from landrelease.domain.vocabulary import ContextKind, HazardClass, HazardStatus, ReleaseKind
 from landrelease.errors import ImportAborted, InvalidInput
 from landrelease.formats.read import read_features
@@ -451,12 +451,18 @@ def _drop_duplicates(store: Store, plan: ImportPlan) -> None:
     plan.keep([k for k in range(len(plan)) if k not in drop])
 
 
+#: Layers whose records get their hazard from their location when the file names none.
+_LOCATED = ("outcomes", "finds", "accidents", "activities")
+#: A record of each linked layer, in messages.
+_ONE = {"hazards": "hazard", "activities": "activity", "accidents": "accident"}
+
+
 def _link(store: Store, plan: ImportPlan) -> None:
     """Fill hazard ids from the location where the file gives none, and admin areas of hazards."""
     layer, summary, n = plan.layer, plan.summary, len(plan)
     if not n:
         return
-    if layer.name in ("outcomes", "finds", "accidents", "activities"):
+    if layer.name in _LOCATED:
         known = set(store.columns("hazards", [], geometry=False)[0])
         given = list(plan.columns.get("hazard_id") or [None] * n)
         need = [k for k, h in enumerate(given) if not h]
@@ -476,6 +482,21 @@ def _link(store: Store, plan: ImportPlan) -> None:
                         "no hazard given and the outcome lies within no hazard: which hazard was released?",
                     )
                 )
+            else:
+                keep.append(k)
+        plan.keep(keep)
+    for (owner, name), target in LINKS.items():
+        # Other references (an outcome's activity, a victim's accident) must name a record that exists.
+        if owner != layer.name or (name == "hazard_id" and layer.name in _LOCATED) or not len(plan):
+            continue
+        values = plan.columns.get(name) or []
+        if not any(values):
+            continue
+        known = set(store.columns(target, [], geometry=False)[0])
+        keep = []
+        for k, value in enumerate(values):
+            if value and value not in known:
+                summary.errors.append(Rejection(plan.indexes[k], f"{_ONE[target]} {value} does not exist"))
             else:
                 keep.append(k)
         plan.keep(keep)

@@ -340,6 +340,17 @@ LAYERS: dict[str, Layer] = {
 }
 
 
+#: Fields that name a record of another layer: (layer, field) -> the layer the record must be in. Parent
+#: ids (organisations, admin areas) are left out: a file may bring a parent in the same batch.
+LINKS: dict[tuple[str, str], str] = {
+    (layer.name, field.name): target
+    for layer in LAYERS.values()
+    for field in layer.fields
+    for name, target in (("hazard_id", "hazards"), ("activity_id", "activities"), ("accident_id", "accidents"))
+    if field.name == name and not field.derived
+}
+
+
 def layer_named(name: str) -> Layer:
     """The layer called ``name`` (``admin-areas`` and ``admin_areas`` both work)."""
     key = name.replace("-", "_").lower()
