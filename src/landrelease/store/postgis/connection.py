@@ -15,7 +15,7 @@ from psycopg.types.string import TextLoader
 
 from landrelease.errors import StoreError, StoreUnavailable
 from landrelease.store.postgis import schema
-from landrelease.store.postgis.pool import Pool
+from landrelease.store.postgis.pool import OPTIONS, Pool
 
 #: Serialises schema creation and upgrades between processes opening the same database.
 _SCHEMA_LOCK = 0x4C52_5343  # "LRSC"
@@ -122,7 +122,7 @@ def _session(url: str) -> psycopg.Connection[Any]:
     """A configured connection to the server at ``url`` (nothing of our schema checked yet)."""
     location = safe_location(url)
     try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="landrelease")
+        conn = psycopg.connect(url, **OPTIONS)
     except psycopg.Error as error:
         raise connect_error(location, url, error) from None
     except Exception as error:  # a malformed URL

@@ -36,8 +36,12 @@ MAX_VARIABLE = "LANDRELEASE_PG_POOL_MAX"
 WAIT = 30.0
 #: How long the pool keeps retrying a failed connection on its own; a later call that needs one starts again.
 RECONNECT = 10.0
+#: TCP keepalives (libpq's): a server or replica that vanishes without closing the connection (a dropped
+#: network, a VM gone) is noticed within about a minute instead of a read hanging until the OS gives up
+#: (hours); the call then fails with a one-line error (and replica reads fall back to the primary).
+KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 #: Options of every connection: writes open their own transactions.
-OPTIONS: dict[str, Any] = {"autocommit": True, "connect_timeout": 10, "application_name": "landrelease"}
+OPTIONS: dict[str, Any] = {"autocommit": True, "connect_timeout": 10, "application_name": "landrelease", **KEEPALIVES}
 
 Connection = psycopg.Connection[Any]
 Describe = Callable[[BaseException], str]

@@ -24,6 +24,7 @@ import psycopg
 
 from landrelease.errors import StoreError, StoreUnavailable
 from landrelease.store.postgis.connection import _one_line, connect_error, safe_location, store_error
+from landrelease.store.postgis.pool import OPTIONS
 from landrelease.store.protocol import Store
 from landrelease.store.routing import LAG_CHECK, MAX_LAG, RETRY_AFTER, Freshness, RoutedStore, StickyAfterWrite
 
@@ -233,7 +234,7 @@ def _role(url: str) -> _Role:
 def _connect(url: str) -> psycopg.Connection[Any]:
     """A small autocommit connection for WAL positions (not the store's: those are busy with long reads)."""
     try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="landrelease-replication")
+        return psycopg.connect(url, **{**OPTIONS, "application_name": "landrelease-replication"})
     except psycopg.Error as error:
         raise connect_error(safe_location(url), url, error) from None
     except Exception as error:  # a malformed URL
