@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from landrelease.cli import app
 from landrelease.domain.records import Change, NewFeature
-from landrelease.errors import StoreError
+from landrelease.errors import StoreError, StoreUnavailable
 from landrelease.store import open_store
 from landrelease.store.routing import RoutedStore, StickyAfterWrite
 from tests.store import pg_cluster
@@ -83,6 +83,41 @@ def test_writes_never_reach_the_replica(two_files: tuple[str, str]) -> None:
     with open_store(replica) as copy:
         assert copy.get("HZ-000001").attributes["name"] == "north"
         assert copy.count("hazards") == 2
+
+
+class _PositionUnreadable:
+    """A freshness whose primary cannot be asked its position after a write (its session lost for good)."""
+
+    def written(self) -> None:
+        raise StoreUnavailable("primary: the connection to the database failed (server closed the connection)")
+
+    def fresh(self) -> bool:
+        return True
+
+    def lag(self) -> float | None:
+        return 0.0
+
+    def rejoin(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_committed_write_stands_when_the_replica_position_cannot_be_noted(
+    two_files: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The write committed on the primary; only noting where the replica must reach failed. The write is
+    not reported as failed (it would be made twice), and reads go to the primary, which has it."""
+    primary, replica = two_files
+    with RoutedStore(open_store(primary), open_store(replica), _PositionUnreadable()) as store:
+        (new,) = store.add("hazards", hazards("west"), ANNA)
+        assert store.bypassed and store.replica is None
+        assert store.get(new).attributes["name"] == "west"
+        assert store.count("hazards") == 4
+        assert store.reads == {"primary": 2, "replica": 0}
+        (warning,) = _warnings(caplog)
+        assert warning.startswith("reads go to the primary while the read replica is unavailable (primary: ")
 
 
 def test_read_db_needs_postgresql_for_both(tmp_path: Path) -> None:
@@ -411,4 +446,29 @@ def test_a_replica_far_behind_is_bypassed_until_it_catches_up(
     finally:
         if paused:
             _on(pair.replica, "SELECT pg_wal_replay_resume()::text")
+        store.close()
+
+
+@pytest.mark.slow
+def test_a_write_stands_when_the_wal_position_session_was_lost(pair: pg_cluster.Pair) -> None:
+    """The primary ended the small session that reads its WAL positions (an idle timeout, an administrator,
+    a restart the pool has already recovered from): a write through the store commits on a pooled connection
+    and must not then be reported as failed (a user would write it again), and reads still see it."""
+    from landrelease.store.postgis.replication import open_replicated
+
+    store = open_replicated(pair.primary, pair.replica, create=True)
+    try:
+        before = store.count("hazards")
+        ended = _on(
+            pair.primary,
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'landrelease-replication'",
+        )
+        assert ended == 1  # the position's session on the primary (the replica's is on the other server)
+        (written,) = store.add("hazards", hazards("written after the session was lost"), ANNA)
+        assert store.get(written).attributes["name"] == "written after the session was lost"
+        assert store.count("hazards") == before + 1
+        with open_store(pair.primary) as primary:
+            assert primary.count("hazards") == before + 1  # written once
+    finally:
         store.close()
