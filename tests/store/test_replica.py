@@ -472,3 +472,61 @@ def test_a_write_stands_when_the_wal_position_session_was_lost(pair: pg_cluster.
             assert primary.count("hazards") == before + 1  # written once
     finally:
         store.close()
+
+
+def _gated_count(store: Any) -> int:
+    """``count`` of hazards through the store's own pooled read, made to wait (advisory lock 7, held by the
+    test on the replica) after it has taken its lock on the table: a long read, on cue."""
+    with store._reading() as conn:
+        row = conn.execute("SELECT count(*) FROM hazards, pg_advisory_lock_shared(7) AS gate").fetchone()
+    return int(row[0])
+
+
+@pytest.mark.slow
+def test_a_read_the_replica_cancels_for_replay_is_answered_by_the_primary(pair: pg_cluster.Pair) -> None:
+    """A hot standby cancels a read that holds up replaying the primary's changes ("conflict with recovery",
+    SQLSTATE 40001): that is the replica failing the read, not another program writing the same records, so
+    the read is answered by the primary instead of failing with "busy: ... try again"."""
+    import threading
+
+    import psycopg
+
+    from landrelease.store.postgis.replication import open_replicated
+
+    _settle(pair.replica, "ALTER SYSTEM SET max_standby_streaming_delay = 0", "0")  # cancel at once, not in 30 s
+    store = open_replicated(pair.primary, pair.replica, create=True)
+    try:
+        expected = store.count("hazards")
+        results: list[object] = []
+        with psycopg.connect(pair.replica, autocommit=True) as gate:
+            gate.execute("SELECT pg_advisory_lock(7)")
+            reader = threading.Thread(target=lambda: results.append(_catching(lambda: store._read(_gated_count))))
+            reader.start()
+            _until(lambda: _on(pair.replica, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                "AND NOT granted") == 1, "the replica read to wait at its gate")  # fmt: skip
+            with psycopg.connect(pair.primary) as primary:  # replayed on the replica: conflicts with the read
+                primary.execute("LOCK TABLE hazards IN ACCESS EXCLUSIVE MODE")
+            reader.join(60)
+        assert results == [expected]
+        assert store.reads["primary"] == 1
+    finally:
+        store.close()
+        _settle(pair.replica, "ALTER SYSTEM RESET max_standby_streaming_delay", "30s")
+
+
+def _settle(url: str, statement: str, shows: str) -> None:
+    """An ``ALTER SYSTEM`` of ``max_standby_streaming_delay`` on the server at ``url``, in force (the setting
+    ``shows``) once this returns."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(statement)
+        conn.execute("SELECT pg_reload_conf()")
+    _until(lambda: _on(url, "SHOW max_standby_streaming_delay") == shows, statement)
+
+
+def _catching(call: Any) -> object:
+    try:
+        return call()
+    except Exception as error:
+        return error
