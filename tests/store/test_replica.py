@@ -152,6 +152,58 @@ def test_a_read_db_that_is_not_replaying_gets_reads_from_the_primary_after_a_wri
         postgis_database.drop_schema(url)
 
 
+class _AlwaysFresh:
+    """The replica holds every write (it is the primary's own database here): reads take the replica's path."""
+
+    def written(self) -> None:
+        return None
+
+    def fresh(self) -> bool:
+        return True
+
+    def lag(self) -> float | None:
+        return 0.0
+
+    def rejoin(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_read_on_its_way_when_the_replica_is_set_aside_is_answered_by_the_primary(
+    postgis_database: PostGISDatabase,
+) -> None:
+    """Two reads on the replica at once; one finds it gone and closes it (its pool) while the other is on its
+    way to it: the other is answered by the primary too, not failed with "the database ... is closed"."""
+    from landrelease.errors import StoreUnavailable
+
+    url = postgis_database.fresh_schema()
+    try:
+        with open_store(url, create=True) as primary:
+            primary.add("hazards", hazards(*(f"h{i}" for i in range(2100))), ANNA)  # two pages of features
+        with RoutedStore(open_store(url), open_store(url), _AlwaysFresh()) as store:
+            link = store._link
+            assert link is not None
+
+            def after_another_read_lost_it(replica: Any) -> Any:
+                store._lost(link, StoreUnavailable("the replica went away"))  # what the other read did
+                return replica.count("hazards")
+
+            assert store._read(after_another_read_lost_it) == 2100
+            assert store.bypassed and store.reads == {"primary": 1, "replica": 0}
+
+        with RoutedStore(open_store(url), open_store(url), _AlwaysFresh()) as store:
+            listing = store.features("hazards")
+            first = next(listing)  # the first page, from the replica
+            link = store._link
+            assert link is not None
+            store._lost(link, StoreUnavailable("the replica went away"))  # noticed by another read meanwhile
+            assert len([first, *listing]) == 2100  # the rest from the primary
+    finally:
+        postgis_database.drop_schema(url)
+
+
 UNREACHABLE = "postgresql://postgres:secret@127.0.0.1:1/x"  # nothing listens on port 1
 
 

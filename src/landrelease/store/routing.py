@@ -219,6 +219,10 @@ class RoutedStore:
                 result = call(link.store)
             except StoreUnavailable as error:
                 self._lost(link, error)
+            except StoreError:
+                if self._link is link:
+                    raise
+                # Set aside (and closed) by another read while this one was on its way: the primary answers.
             else:
                 self._count("replica")
                 return result
@@ -425,6 +429,10 @@ class RoutedStore:
             return
         except StoreUnavailable as error:
             self._lost(link, error)
+        except StoreError:
+            if self._link is link:
+                raise
+            # Set aside (and closed) by another read part way through the listing: the rest from the primary.
         self._count("primary")
         for feature in self.primary.features(layer, bbox):
             if feature.id not in given:
