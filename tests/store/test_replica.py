@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from landrelease.cli import app
 from landrelease.domain.records import Change, NewFeature
-from landrelease.errors import StoreError
+from landrelease.errors import StoreError, StoreUnavailable
 from landrelease.store import open_store
 from landrelease.store.routing import RoutedStore, StickyAfterWrite
 from tests.store import pg_cluster
@@ -85,6 +85,41 @@ def test_writes_never_reach_the_replica(two_files: tuple[str, str]) -> None:
         assert copy.count("hazards") == 2
 
 
+class _PositionUnreadable:
+    """A freshness whose primary cannot be asked its position after a write (its session lost for good)."""
+
+    def written(self) -> None:
+        raise StoreUnavailable("primary: the connection to the database failed (server closed the connection)")
+
+    def fresh(self) -> bool:
+        return True
+
+    def lag(self) -> float | None:
+        return 0.0
+
+    def rejoin(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_committed_write_stands_when_the_replica_position_cannot_be_noted(
+    two_files: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The write committed on the primary; only noting where the replica must reach failed. The write is
+    not reported as failed (it would be made twice), and reads go to the primary, which has it."""
+    primary, replica = two_files
+    with RoutedStore(open_store(primary), open_store(replica), _PositionUnreadable()) as store:
+        (new,) = store.add("hazards", hazards("west"), ANNA)
+        assert store.bypassed and store.replica is None
+        assert store.get(new).attributes["name"] == "west"
+        assert store.count("hazards") == 4
+        assert store.reads == {"primary": 2, "replica": 0}
+        (warning,) = _warnings(caplog)
+        assert warning.startswith("reads go to the primary while the read replica is unavailable (primary: ")
+
+
 def test_read_db_needs_postgresql_for_both(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="--read-db needs PostgreSQL for both"):
         open_store(str(tmp_path / "a.gpkg"), read=str(tmp_path / "b.gpkg"))
@@ -113,6 +148,58 @@ def test_a_read_db_that_is_not_replaying_gets_reads_from_the_primary_after_a_wri
             (new,) = store.add("hazards", hazards("north"), ANNA)
             assert store.get(new).attributes["name"] == "north"
             assert store.reads == {"primary": 1, "replica": 1}
+    finally:
+        postgis_database.drop_schema(url)
+
+
+class _AlwaysFresh:
+    """The replica holds every write (it is the primary's own database here): reads take the replica's path."""
+
+    def written(self) -> None:
+        return None
+
+    def fresh(self) -> bool:
+        return True
+
+    def lag(self) -> float | None:
+        return 0.0
+
+    def rejoin(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_read_on_its_way_when_the_replica_is_set_aside_is_answered_by_the_primary(
+    postgis_database: PostGISDatabase,
+) -> None:
+    """Two reads on the replica at once; one finds it gone and closes it (its pool) while the other is on its
+    way to it: the other is answered by the primary too, not failed with "the database ... is closed"."""
+    from landrelease.errors import StoreUnavailable
+
+    url = postgis_database.fresh_schema()
+    try:
+        with open_store(url, create=True) as primary:
+            primary.add("hazards", hazards(*(f"h{i}" for i in range(2100))), ANNA)  # two pages of features
+        with RoutedStore(open_store(url), open_store(url), _AlwaysFresh()) as store:
+            link = store._link
+            assert link is not None
+
+            def after_another_read_lost_it(replica: Any) -> Any:
+                store._lost(link, StoreUnavailable("the replica went away"))  # what the other read did
+                return replica.count("hazards")
+
+            assert store._read(after_another_read_lost_it) == 2100
+            assert store.bypassed and store.reads == {"primary": 1, "replica": 0}
+
+        with RoutedStore(open_store(url), open_store(url), _AlwaysFresh()) as store:
+            listing = store.features("hazards")
+            first = next(listing)  # the first page, from the replica
+            link = store._link
+            assert link is not None
+            store._lost(link, StoreUnavailable("the replica went away"))  # noticed by another read meanwhile
+            assert len([first, *listing]) == 2100  # the rest from the primary
     finally:
         postgis_database.drop_schema(url)
 
@@ -412,3 +499,86 @@ def test_a_replica_far_behind_is_bypassed_until_it_catches_up(
         if paused:
             _on(pair.replica, "SELECT pg_wal_replay_resume()::text")
         store.close()
+
+
+@pytest.mark.slow
+def test_a_write_stands_when_the_wal_position_session_was_lost(pair: pg_cluster.Pair) -> None:
+    """The primary ended the small session that reads its WAL positions (an idle timeout, an administrator,
+    a restart the pool has already recovered from): a write through the store commits on a pooled connection
+    and must not then be reported as failed (a user would write it again), and reads still see it."""
+    from landrelease.store.postgis.replication import open_replicated
+
+    store = open_replicated(pair.primary, pair.replica, create=True)
+    try:
+        before = store.count("hazards")
+        ended = _on(
+            pair.primary,
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'landrelease-replication'",
+        )
+        assert ended == 1  # the position's session on the primary (the replica's is on the other server)
+        (written,) = store.add("hazards", hazards("written after the session was lost"), ANNA)
+        assert store.get(written).attributes["name"] == "written after the session was lost"
+        assert store.count("hazards") == before + 1
+        with open_store(pair.primary) as primary:
+            assert primary.count("hazards") == before + 1  # written once
+    finally:
+        store.close()
+
+
+def _gated_count(store: Any) -> int:
+    """``count`` of hazards through the store's own pooled read, made to wait (advisory lock 7, held by the
+    test on the replica) after it has taken its lock on the table: a long read, on cue."""
+    with store._reading() as conn:
+        row = conn.execute("SELECT count(*) FROM hazards, pg_advisory_lock_shared(7) AS gate").fetchone()
+    return int(row[0])
+
+
+@pytest.mark.slow
+def test_a_read_the_replica_cancels_for_replay_is_answered_by_the_primary(pair: pg_cluster.Pair) -> None:
+    """A hot standby cancels a read that holds up replaying the primary's changes ("conflict with recovery",
+    SQLSTATE 40001): that is the replica failing the read, not another program writing the same records, so
+    the read is answered by the primary instead of failing with "busy: ... try again"."""
+    import threading
+
+    import psycopg
+
+    from landrelease.store.postgis.replication import open_replicated
+
+    _settle(pair.replica, "ALTER SYSTEM SET max_standby_streaming_delay = 0", "0")  # cancel at once, not in 30 s
+    store = open_replicated(pair.primary, pair.replica, create=True)
+    try:
+        expected = store.count("hazards")
+        results: list[object] = []
+        with psycopg.connect(pair.replica, autocommit=True) as gate:
+            gate.execute("SELECT pg_advisory_lock(7)")
+            reader = threading.Thread(target=lambda: results.append(_catching(lambda: store._read(_gated_count))))
+            reader.start()
+            _until(lambda: _on(pair.replica, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                "AND NOT granted") == 1, "the replica read to wait at its gate")  # fmt: skip
+            with psycopg.connect(pair.primary) as primary:  # replayed on the replica: conflicts with the read
+                primary.execute("LOCK TABLE hazards IN ACCESS EXCLUSIVE MODE")
+            reader.join(60)
+        assert results == [expected]
+        assert store.reads["primary"] == 1
+    finally:
+        store.close()
+        _settle(pair.replica, "ALTER SYSTEM RESET max_standby_streaming_delay", "30s")
+
+
+def _settle(url: str, statement: str, shows: str) -> None:
+    """An ``ALTER SYSTEM`` of ``max_standby_streaming_delay`` on the server at ``url``, in force (the setting
+    ``shows``) once this returns."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(statement)
+        conn.execute("SELECT pg_reload_conf()")
+    _until(lambda: _on(url, "SHOW max_standby_streaming_delay") == shows, statement)
+
+
+def _catching(call: Any) -> object:
+    try:
+        return call()
+    except Exception as error:
+        return error

@@ -34,7 +34,7 @@ from shapely.geometry.base import BaseGeometry
 
 from landrelease.domain.ledger import LedgerState
 from landrelease.domain.records import Change, Feature, NewFeature, NewFeatures, Scalar, Version
-from landrelease.errors import StoreUnavailable
+from landrelease.errors import StoreError, StoreUnavailable
 from landrelease.store.dumps import LayerDump, ServiceDump
 from landrelease.store.protocol import KEEP, Geometries, Keep, Store, TileSource
 
@@ -219,6 +219,10 @@ class RoutedStore:
                 result = call(link.store)
             except StoreUnavailable as error:
                 self._lost(link, error)
+            except StoreError:
+                if self._link is link:
+                    raise
+                # Set aside (and closed) by another read while this one was on its way: the primary answers.
             else:
                 self._count("replica")
                 return result
@@ -257,6 +261,10 @@ class RoutedStore:
             if self._link is not link:  # another read noticed first (or it was already replaced)
                 return
             self._link = None
+        self._set_aside(link, error)
+
+    def _set_aside(self, link: _Link, error: StoreError) -> None:
+        """After ``link`` was taken out of use: say so once, close it, try the replica again later."""
         with self._lock:
             self._retry_at = time.monotonic() + self.retry_after
             self._lagging = False
@@ -324,12 +332,22 @@ class RoutedStore:
                 self._retry_at = time.monotonic() + self.retry_after
 
     def _written(self) -> None:
-        """After a write committed on the primary: note it, so later reads see it (read-your-writes)."""
+        """After a write committed on the primary: note it, so later reads see it (read-your-writes).
+
+        The write stands whatever happens here: if where the replica must reach cannot be told, the replica
+        is set aside (reads go to the primary, which has the write) rather than the write reported failed."""
         with self._writing:
             self._wrote = True
             link = self._link
-            if link is not None:
+            if link is None:
+                return
+            try:
                 link.freshness.written()
+                return
+            except StoreError as error:  # unreachable, or any other failure of that one query
+                failure = error
+            self._link = None  # before any read could take the replica for fresh
+        self._set_aside(link, failure)
 
     # --- writes: always the primary ---------------------------------------------------------------------
 
@@ -411,6 +429,10 @@ class RoutedStore:
             return
         except StoreUnavailable as error:
             self._lost(link, error)
+        except StoreError:
+            if self._link is link:
+                raise
+            # Set aside (and closed) by another read part way through the listing: the rest from the primary.
         self._count("primary")
         for feature in self.primary.features(layer, bbox):
             if feature.id not in given:

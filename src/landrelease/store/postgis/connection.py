@@ -52,6 +52,18 @@ def store_error(location: str, error: psycopg.Error) -> StoreError:
     return StoreError(f"{location}: {diag or _one_line(error, location)}")
 
 
+def read_error(location: str, error: psycopg.Error) -> StoreError:
+    """``store_error`` for a read. A hot standby cancels a read that holds up its replay of the primary's
+    changes ("conflict with recovery": SQLSTATE 40001, or 40P01 for a buffer pin deadlock): the replica failed
+    the read, no other program is writing the same records (a read takes no row locks, so on a primary it
+    never fails so), hence ``StoreUnavailable``, which sends replica reads to the primary."""
+    if isinstance(error, errors.SerializationFailure | errors.DeadlockDetected):
+        return StoreUnavailable(
+            f"{location}: the read was cancelled to replay the primary's changes ({_one_line(error, location)})"
+        )
+    return store_error(location, error)
+
+
 def unreachable(error: psycopg.OperationalError) -> bool:
     """Did the connection break or the server go away (rather than, say, a statement time out)?
 
@@ -176,7 +188,7 @@ class Connected:
             try:
                 yield conn
             except psycopg.Error as error:
-                raise store_error(self.location, error) from None
+                raise read_error(self.location, error) from None
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection[Any]]:

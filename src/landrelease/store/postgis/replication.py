@@ -46,7 +46,9 @@ class ReplayPosition:
     """Freshness by WAL position: the replica is fresh once it has replayed the last write made here."""
 
     def __init__(self, primary_url: str, replica_url: str, *, wait: float = READ_WAIT) -> None:
+        self._primary_url = primary_url
         self._primary = _connect(primary_url)
+        self._reconnecting = threading.Lock()
         try:
             self._replica = _connect(replica_url)
         except BaseException:
@@ -99,13 +101,32 @@ class ReplayPosition:
         self.written()
 
     def primary_position(self) -> int:
-        """The primary's WAL position now (at or past every commit made before this call)."""
+        """The primary's WAL position now (at or past every commit made before this call).
+
+        The position has a session of its own on the primary, apart from the store's pool: when the server
+        ended it (an idle timeout, an administrator, a restart the pool has recovered from) it is made again
+        once, since a write that has just committed through the pool must not be reported as failed."""
+        session = self._primary
         try:
-            row = self._primary.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+            row = session.execute("SELECT pg_current_wal_lsn()::text").fetchone()
         except psycopg.Error as error:
-            raise store_error(self._primary_location, error) from None
+            if not session.broken:
+                raise store_error(self._primary_location, error) from None
+            session = self._primary_again(session)
+            try:
+                row = session.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+            except psycopg.Error as again:
+                raise store_error(self._primary_location, again) from None
         assert row is not None
         return wal_position(row[0])
+
+    def _primary_again(self, lost: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+        """A new session on the primary in place of ``lost`` (made once, whichever thread noticed first)."""
+        with self._reconnecting:
+            if self._primary is lost:
+                lost.close()
+                self._primary = _connect(self._primary_url)
+            return self._primary
 
     def replica_position(self) -> int | None:
         """How far the replica has replayed (None when it is not replaying: promoted or not a replica)."""
