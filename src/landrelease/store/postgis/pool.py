@@ -39,7 +39,15 @@ RECONNECT = 10.0
 #: TCP keepalives (libpq's): a server or replica that vanishes without closing the connection (a dropped
 #: network, a VM gone) is noticed within about a minute instead of a read hanging until the OS gives up
 #: (hours); the call then fails with a one-line error (and replica reads fall back to the primary).
-KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+#: ``tcp_user_timeout`` bounds the other case, a query sent into a host that has vanished (60 s, not the
+#: kernel's ~15 minutes of retransmissions).
+KEEPALIVES: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60_000,
+}
 #: Options of every connection: writes open their own transactions.
 OPTIONS: dict[str, Any] = {"autocommit": True, "connect_timeout": 10, "application_name": "landrelease", **KEEPALIVES}
 

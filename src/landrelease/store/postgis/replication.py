@@ -2,7 +2,8 @@
 
 Streaming replication is asynchronous: a replica replays the primary's write-ahead log (WAL) a little after
 the primary committed it. So after every write through a ``RoutedStore`` we note the primary's WAL position
-(``pg_current_wal_lsn()``, at or past our commit), and a later read goes to the replica only once the replica
+(``pg_current_wal_insert_lsn()``: past our commit record even with ``synchronous_commit = off``, where the
+written position may not have reached it yet), and a later read goes to the replica only once the replica
 has replayed that far (``pg_last_wal_replay_lsn()``). If it has not within ``wait`` seconds the read goes to
 the primary, which is always right. A command that only reads never touches the primary's tables; one that
 writes and then reads (an import, then the ledger and report) sees its own writes; the service, sharing one
@@ -108,13 +109,13 @@ class ReplayPosition:
         once, since a write that has just committed through the pool must not be reported as failed."""
         session = self._primary
         try:
-            row = session.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+            row = session.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
         except psycopg.Error as error:
             if not session.broken:
                 raise store_error(self._primary_location, error) from None
             session = self._primary_again(session)
             try:
-                row = session.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+                row = session.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
             except psycopg.Error as again:
                 raise store_error(self._primary_location, again) from None
         assert row is not None
