@@ -8,7 +8,11 @@ for the GeoPackage also with GDAL itself (``ogr.OGREdit``, pyogrio). Only the pr
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -413,3 +417,44 @@ def test_a_postgis_database_of_schema_3_is_upgraded(postgis_database: PostGISDat
             assert [v.action for v in store.history("HZ-000008")] == [Action.CREATE]
     finally:
         postgis_database.drop_schema(url)
+
+
+def _read_only_command(folder: Path) -> list[str]:
+    """The start of a command that sees ``folder`` read-only: its files chmod 444 for a user, a read-only
+    bind mount for root (whom file modes do not stop)."""
+    if os.geteuid() != 0:
+        for path in folder.iterdir():
+            path.chmod(0o444)
+        folder.chmod(0o555)
+        return []
+    if shutil.which("unshare") is None:
+        pytest.skip("running as root without unshare: no way to make a file read-only")
+    mount = f'mount --bind "{folder}" "{folder}" && mount -o remount,ro,bind "{folder}" "{folder}" && exec "$@"'
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", mount, "sh", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"running as root and cannot mount read-only: {probe.stderr.decode().strip()}")
+    return ["unshare", "-m", "sh", "-c", mount, "sh"]
+
+
+def test_a_read_only_geopackage_of_schema_1_is_left_as_it_was_with_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "share"
+    folder.mkdir()
+    path = folder / "old.gpkg"
+    with GeoPackageStore.open(path, create=True) as store:
+        [hz] = store.add("hazards", [NewFeature(hazard("ours"), square(30))], ANNA)
+    _as_schema_1(path)
+    before = path.read_bytes()
+    command = [*_read_only_command(folder), sys.executable, "-m", "landrelease", "--db", str(path)]
+    try:
+        done = subprocess.run([*command, "history", hz], capture_output=True, text=True, check=False)
+    finally:
+        folder.chmod(0o755)
+        path.chmod(0o644)
+    assert done.returncode != 0 and done.stdout == ""
+    assert done.stderr == (
+        f"error: {path} must be upgraded from schema 1 to 2 once, which writes to it, but it is read-only here: "
+        "open it once where it can be written\n"
+    )
+    assert path.read_bytes() == before and not Path(f"{path}-journal").exists()
+    with GeoPackageStore.open(path) as store:  # writable again: upgraded as any other
+        assert store.schema_version() == 2 and len(store.history(hz)) == 1
