@@ -260,6 +260,36 @@ def test_wrong_and_reused_ids_and_id_changes_are_refused(store: Store, outside: 
     assert history_counts(store, ids) == [1, 2]
 
 
+def test_ids_typed_in_or_written_ahead_are_never_given_again_past_999999(tmp_path: Path) -> None:
+    """Past 999,999 text order is not number order: VC-999999 sorts after VC-1000004."""
+    path = tmp_path / "national.gpkg"
+    victim = {"accident_id": "AX-000001", "sex": "male"}
+    with GeoPackageStore.open(path, create=True) as store:
+        store.add("victims", [NewFeature(victim)], ANNA)
+    outside = Outside(str(path))
+    try:
+        outside.run("UPDATE lr_counters SET last_number = 999998 WHERE layer = 'victims'")
+        with GeoPackageStore.open(path) as store:
+            assert store.add("victims", [NewFeature(victim)], ANNA) == ["VC-999999"]
+
+        def added() -> str:
+            outside.insert("victims", {"sex": "female"})
+            return str(outside.run("SELECT id FROM victims ORDER BY fid DESC LIMIT 1")[0][0])
+
+        assert added() == "VC-1000000"
+        outside.insert("victims", {"id": "VC-1000002", "sex": "male"})  # typed in QGIS, then deleted
+        outside.run("DELETE FROM victims WHERE id = %s", "VC-1000002")
+        # A row with a version of its own (copied from another file): no trigger sees it.
+        outside.run("INSERT INTO victims (id, version, sex) VALUES ('VC-1000004', 1, 'male')")
+        assert [added(), added()] == ["VC-1000003", "VC-1000005"]
+        with GeoPackageStore.open(path) as store:
+            assert store.add("victims", [NewFeature(victim)], ANNA) == ["VC-1000006"]
+            assert [v.action for v in store.history("VC-1000002")] == [Action.CREATE, Action.RETIRE]
+        assert added() == "VC-1000007"
+    finally:
+        outside.close()
+
+
 # --- landrelease's own writes ---------------------------------------------------------------------------------
 
 
