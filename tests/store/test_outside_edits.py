@@ -260,6 +260,27 @@ def test_wrong_and_reused_ids_and_id_changes_are_refused(store: Store, outside: 
     assert history_counts(store, ids) == [1, 2]
 
 
+def test_a_version_written_back_lower_is_refused(tmp_path: Path) -> None:
+    """A stale feature saved whole (a script that read it before landrelease's update) would set version 1
+    again: every later edit of the record, landrelease's or QGIS's, would then collide with its history."""
+    path = tmp_path / "national.gpkg"
+    with GeoPackageStore.open(path, create=True) as store:
+        [hz] = store.add("hazards", [NewFeature(hazard("Field"), square(30))], ANNA)
+        store.update(hz, BOHDAN, {"status": "worked_on"})
+    outside = Outside(str(path))
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="hazards: a record's version counts its versions and never"):
+            outside.run("UPDATE hazards SET version = 1, status = 'active', name = 'stale' WHERE id = %s", hz)
+        outside.run("UPDATE hazards SET name = 'renamed in QGIS' WHERE id = %s", hz)
+        outside.insert("hazards", {"version": 3, **hazard("drawn with a version typed in")})  # no id: given one
+    finally:
+        outside.close()
+    with GeoPackageStore.open(path) as store:
+        assert store.update(hz, BOHDAN, {"status": "active"}).version == 4
+        assert [v.version for v in store.history(hz)] == [1, 2, 3, 4]
+        assert store.get("HZ-000002").version == 1
+
+
 def test_ids_typed_in_or_written_ahead_are_never_given_again_past_999999(tmp_path: Path) -> None:
     """Past 999,999 text order is not number order: VC-999999 sorts after VC-1000004."""
     path = tmp_path / "national.gpkg"

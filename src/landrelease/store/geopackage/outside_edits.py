@@ -117,6 +117,12 @@ def triggers(layer: Layer) -> dict[str, str]:
         f"lr_outside_{name}_id": f'CREATE TRIGGER "lr_outside_{name}_id" BEFORE UPDATE OF id ON {t} '
         "WHEN OLD.id IS NOT NULL AND NEW.id IS NOT OLD.id BEGIN "
         f"SELECT RAISE(ABORT, {literal(outside_edits.id_change_message(name))}); END",
+        # A version written back lower (a stale feature saved by a script, a field calculator on version) would
+        # make the record's next version one its history already holds: no edit could then be saved, ours or
+        # theirs. (The insert trigger's own write, on a row that has no id yet, is let through.)
+        f"lr_outside_{name}_version": f'CREATE TRIGGER "lr_outside_{name}_version" BEFORE UPDATE OF version ON {t} '
+        "WHEN OLD.id IS NOT NULL AND NEW.version < OLD.version BEGIN "
+        f"SELECT RAISE(ABORT, {literal(outside_edits.version_back_message(name))}); END",
         # landrelease's retire writes its retire version before deleting: then there is nothing to add.
         f"lr_outside_{name}_delete": f'CREATE TRIGGER "lr_outside_{name}_delete" AFTER DELETE ON {t} '
         "WHEN NOT EXISTS (SELECT 1 FROM lr_history WHERE record_id = OLD.id AND version = OLD.version + 1) BEGIN "
