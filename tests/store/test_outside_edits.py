@@ -196,6 +196,28 @@ def test_values_are_written_as_the_store_writes_them(store: Store, outside: Outs
     assert document == json.loads(gpkg_history.to_json(expected))  # the values that are set, nothing else
 
 
+@both
+def test_a_required_value_cleared_elsewhere_is_versioned_and_found_by_check(store: Store, outside: Outside) -> None:
+    """QGIS can clear a value landrelease requires (the table cannot refuse it without refusing old rows):
+    the edit is a version that keeps the old value in history, and ``check`` names the record."""
+    from landrelease.actions.checks import check_database
+
+    [hz] = store.add("hazards", [NewFeature(hazard("Field"), square(30))], ANNA)
+    [ac] = store.add(
+        "activities", [NewFeature({"hazard_id": hz, "activity_type": "clearance", "status": "planned"})], ANNA
+    )
+    outside.run("UPDATE hazards SET status = NULL WHERE id = %s", hz)
+    outside.run("UPDATE activities SET activity_type = '  ' WHERE id = %s", ac)
+    assert [v.attributes.get("status") for v in store.history(hz)] == ["active", None]
+    found = [(f.check, f.record_id, f.message) for f in check_database(store) if f.check == "required"]
+    assert found == [
+        ("required", hz, "Status (status) is empty; it is required"),
+        ("required", ac, "Type (activity_type) is empty; it is required"),
+    ]
+    store.update(hz, BOHDAN, {"status": "active"})  # put right through landrelease
+    assert [f.record_id for f in check_database(store) if f.check == "required"] == [ac]
+
+
 # --- deletions ----------------------------------------------------------------------------------------------
 
 
