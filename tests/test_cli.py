@@ -16,6 +16,8 @@ import shapely
 from typer.testing import CliRunner
 
 from landrelease.cli import app
+from landrelease.domain.records import Change
+from landrelease.store.geopackage import GeoPackageStore
 from tests.conftest import PostGISDatabase
 
 runner = CliRunner()
@@ -152,6 +154,10 @@ def test_history_and_status(tmp_path: Path) -> None:
         (2, "status", "reviewer"),
     ]
     assert versions[1]["reason"] == "clearance started"
+    with GeoPackageStore.open(db) as store:  # a value cleared is shown as a change
+        store.update("HZ-000001", Change("anna", "name was wrong"), {"name": None})
+    code, out, _ = run("--db", db, "history", "HZ-000001")
+    assert code == 0 and out.splitlines()[-1] == "      name cleared (was Ділянка 0)"
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from landrelease.cli_common import (
     report_app,
     settings_of,
 )
+from landrelease.domain.records import Action
 from landrelease.errors import ImportAborted
 
 # --- init -------------------------------------------------------------------------------------------
@@ -252,6 +253,10 @@ def history(
         for name, value in v.attributes.items():
             if previous.get(name) != value and value is not None:
                 out.print(f"      {name} = {value}", markup=False)
+        for name, was in previous.items():
+            # A value cleared (by landrelease, or in QGIS) is a change too: without this line it is invisible.
+            if was is not None and v.attributes.get(name) is None and v.action is not Action.RETIRE:
+                out.print(f"      {name} cleared (was {was})", markup=False)
         previous = dict(v.attributes)
 
 

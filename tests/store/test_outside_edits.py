@@ -8,7 +8,11 @@ for the GeoPackage also with GDAL itself (``ogr.OGREdit``, pyogrio). Only the pr
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -192,6 +196,28 @@ def test_values_are_written_as_the_store_writes_them(store: Store, outside: Outs
     assert document == json.loads(gpkg_history.to_json(expected))  # the values that are set, nothing else
 
 
+@both
+def test_a_required_value_cleared_elsewhere_is_versioned_and_found_by_check(store: Store, outside: Outside) -> None:
+    """QGIS can clear a value landrelease requires (the table cannot refuse it without refusing old rows):
+    the edit is a version that keeps the old value in history, and ``check`` names the record."""
+    from landrelease.actions.checks import check_database
+
+    [hz] = store.add("hazards", [NewFeature(hazard("Field"), square(30))], ANNA)
+    [ac] = store.add(
+        "activities", [NewFeature({"hazard_id": hz, "activity_type": "clearance", "status": "planned"})], ANNA
+    )
+    outside.run("UPDATE hazards SET status = NULL WHERE id = %s", hz)
+    outside.run("UPDATE activities SET activity_type = '  ' WHERE id = %s", ac)
+    assert [v.attributes.get("status") for v in store.history(hz)] == ["active", None]
+    found = [(f.check, f.record_id, f.message) for f in check_database(store) if f.check == "required"]
+    assert found == [
+        ("required", hz, "Status (status) is empty; it is required"),
+        ("required", ac, "Type (activity_type) is empty; it is required"),
+    ]
+    store.update(hz, BOHDAN, {"status": "active"})  # put right through landrelease
+    assert [f.record_id for f in check_database(store) if f.check == "required"] == [ac]
+
+
 # --- deletions ----------------------------------------------------------------------------------------------
 
 
@@ -254,6 +280,57 @@ def test_wrong_and_reused_ids_and_id_changes_are_refused(store: Store, outside: 
         outside.run("UPDATE hazards SET id = %s WHERE id = %s", "HZ-000099", ids[0])
     assert [f.id for f in store.features("hazards")] == [ids[0]]
     assert history_counts(store, ids) == [1, 2]
+
+
+def test_a_version_written_back_lower_is_refused(tmp_path: Path) -> None:
+    """A stale feature saved whole (a script that read it before landrelease's update) would set version 1
+    again: every later edit of the record, landrelease's or QGIS's, would then collide with its history."""
+    path = tmp_path / "national.gpkg"
+    with GeoPackageStore.open(path, create=True) as store:
+        [hz] = store.add("hazards", [NewFeature(hazard("Field"), square(30))], ANNA)
+        store.update(hz, BOHDAN, {"status": "worked_on"})
+    outside = Outside(str(path))
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="hazards: a record's version counts its versions and never"):
+            outside.run("UPDATE hazards SET version = 1, status = 'active', name = 'stale' WHERE id = %s", hz)
+        outside.run("UPDATE hazards SET name = 'renamed in QGIS' WHERE id = %s", hz)
+        outside.insert("hazards", {"version": 3, **hazard("drawn with a version typed in")})  # no id: given one
+    finally:
+        outside.close()
+    with GeoPackageStore.open(path) as store:
+        assert store.update(hz, BOHDAN, {"status": "active"}).version == 4
+        assert [v.version for v in store.history(hz)] == [1, 2, 3, 4]
+        assert store.get("HZ-000002").version == 1
+
+
+def test_ids_typed_in_or_written_ahead_are_never_given_again_past_999999(tmp_path: Path) -> None:
+    """Past 999,999 text order is not number order: VC-999999 sorts after VC-1000004."""
+    path = tmp_path / "national.gpkg"
+    victim = {"accident_id": "AX-000001", "sex": "male"}
+    with GeoPackageStore.open(path, create=True) as store:
+        store.add("victims", [NewFeature(victim)], ANNA)
+    outside = Outside(str(path))
+    try:
+        outside.run("UPDATE lr_counters SET last_number = 999998 WHERE layer = 'victims'")
+        with GeoPackageStore.open(path) as store:
+            assert store.add("victims", [NewFeature(victim)], ANNA) == ["VC-999999"]
+
+        def added() -> str:
+            outside.insert("victims", {"sex": "female"})
+            return str(outside.run("SELECT id FROM victims ORDER BY fid DESC LIMIT 1")[0][0])
+
+        assert added() == "VC-1000000"
+        outside.insert("victims", {"id": "VC-1000002", "sex": "male"})  # typed in QGIS, then deleted
+        outside.run("DELETE FROM victims WHERE id = %s", "VC-1000002")
+        # A row with a version of its own (copied from another file): no trigger sees it.
+        outside.run("INSERT INTO victims (id, version, sex) VALUES ('VC-1000004', 1, 'male')")
+        assert [added(), added()] == ["VC-1000003", "VC-1000005"]
+        with GeoPackageStore.open(path) as store:
+            assert store.add("victims", [NewFeature(victim)], ANNA) == ["VC-1000006"]
+            assert [v.action for v in store.history("VC-1000002")] == [Action.CREATE, Action.RETIRE]
+        assert added() == "VC-1000007"
+    finally:
+        outside.close()
 
 
 # --- landrelease's own writes ---------------------------------------------------------------------------------
@@ -413,3 +490,44 @@ def test_a_postgis_database_of_schema_3_is_upgraded(postgis_database: PostGISDat
             assert [v.action for v in store.history("HZ-000008")] == [Action.CREATE]
     finally:
         postgis_database.drop_schema(url)
+
+
+def _read_only_command(folder: Path) -> list[str]:
+    """The start of a command that sees ``folder`` read-only: its files chmod 444 for a user, a read-only
+    bind mount for root (whom file modes do not stop)."""
+    if os.geteuid() != 0:
+        for path in folder.iterdir():
+            path.chmod(0o444)
+        folder.chmod(0o555)
+        return []
+    if shutil.which("unshare") is None:
+        pytest.skip("running as root without unshare: no way to make a file read-only")
+    mount = f'mount --bind "{folder}" "{folder}" && mount -o remount,ro,bind "{folder}" "{folder}" && exec "$@"'
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", mount, "sh", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"running as root and cannot mount read-only: {probe.stderr.decode().strip()}")
+    return ["unshare", "-m", "sh", "-c", mount, "sh"]
+
+
+def test_a_read_only_geopackage_of_schema_1_is_left_as_it_was_with_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "share"
+    folder.mkdir()
+    path = folder / "old.gpkg"
+    with GeoPackageStore.open(path, create=True) as store:
+        [hz] = store.add("hazards", [NewFeature(hazard("ours"), square(30))], ANNA)
+    _as_schema_1(path)
+    before = path.read_bytes()
+    command = [*_read_only_command(folder), sys.executable, "-m", "landrelease", "--db", str(path)]
+    try:
+        done = subprocess.run([*command, "history", hz], capture_output=True, text=True, check=False)
+    finally:
+        folder.chmod(0o755)
+        path.chmod(0o644)
+    assert done.returncode != 0 and done.stdout == ""
+    assert done.stderr == (
+        f"error: {path} must be upgraded from schema 1 to 2 once, which writes to it, but it is read-only here: "
+        "open it once where it can be written\n"
+    )
+    assert path.read_bytes() == before and not Path(f"{path}-journal").exists()
+    with GeoPackageStore.open(path) as store:  # writable again: upgraded as any other
+        assert store.schema_version() == 2 and len(store.history(hz)) == 1

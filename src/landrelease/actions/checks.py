@@ -43,11 +43,29 @@ def check_database(store: Store) -> list[Finding]:
             c = check_geometry(0, g, layer.geometry, repair=False)
             if c.verdict is Verdict.REJECTED:
                 findings.append(Finding("geometry", layer.name, rid, c.reason or "invalid"))
+    findings += _required(store)
     findings += _duplicate_hazards(store)
     findings += _links(store)
     findings += _outcomes(store)
     findings += _ledger(store)
     return findings
+
+
+def _required(store: Store) -> list[Finding]:
+    """Records missing a required value: landrelease never writes one, but QGIS or SQL may clear it (the
+    edit is versioned, so the value it had is in the record's history)."""
+    out = []
+    for layer in LAYERS.values():
+        names = [f.name for f in layer.fields if f.required and not f.derived]
+        if not names:
+            continue
+        ids, _, cols = store.columns(layer.name, names, geometry=False)
+        for name in names:
+            label = layer.field(name).label
+            for rid, value in zip(ids, cols[name], strict=True):
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    out.append(Finding("required", layer.name, rid, f"{label} ({name}) is empty; it is required"))
+    return out
 
 
 def _duplicate_hazards(store: Store) -> list[Finding]:

@@ -42,3 +42,8 @@ def reused_id_message(layer: str) -> str:
 def id_change_message(layer: str) -> str:
     """What another program is told when it changes a record's id."""
     return f"{layer}: a record's id never changes (its history is kept under it)"
+
+
+def version_back_message(layer: str) -> str:
+    """What another program is told when it writes a record's version lower than it is."""
+    return f"{layer}: a record's version counts its versions and never goes back; leave it as it is"

@@ -72,12 +72,35 @@ def _check_and_upgrade(conn: sqlite3.Connection, path: Path) -> None:
         raise StoreError(f"this database was written by a newer landrelease (schema {version}); upgrade landrelease")
     if version == schema.SCHEMA_VERSION and not schema.needs_sync(conn):
         return
-    conn.execute("BEGIN IMMEDIATE")
-    version = schema.stored_version(conn) or version  # another process may have upgraded meanwhile
-    if version < schema.SCHEMA_VERSION:
-        schema.migrate(conn, version)
-    schema.sync_layers(conn)
-    conn.execute("COMMIT")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        version = schema.stored_version(conn) or version  # another process may have upgraded meanwhile
+        if version < schema.SCHEMA_VERSION:
+            schema.migrate(conn, version)
+        schema.sync_layers(conn)
+        conn.execute("COMMIT")
+    except sqlite3.DatabaseError as error:
+        # The file is ours (checked above): say why the upgrade could not be written, not "not a GeoPackage".
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise _upgrade_error(path, version, error) from None
+
+
+def _upgrade_error(path: Path, version: int, error: sqlite3.DatabaseError) -> StoreError:
+    """One line for an upgrade on open that could not be written (the file is left as it was)."""
+    upgrade = (
+        f"upgraded from schema {version} to {schema.SCHEMA_VERSION}"
+        if version < schema.SCHEMA_VERSION
+        else "brought up to date with this landrelease's layers and triggers"
+    )
+    if getattr(error, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
+        return StoreError(
+            f"{path} must be {upgrade} once, which writes to it, but it is read-only here: "
+            "open it once where it can be written"
+        )
+    if "locked" in str(error) or "busy" in str(error):
+        return store_error(str(path), error)
+    return StoreError(f"{path} could not be {upgrade} (it is left as it was): {error}")
 
 
 def store_error(location: str, error: sqlite3.Error) -> StoreError:

@@ -88,6 +88,21 @@ def triggers(layer: Layer) -> dict[str, str]:
     next_id = (
         f"'{layer.id_prefix}-' || printf('%06d', (SELECT last_number FROM lr_counters WHERE layer = {literal(name)}))"
     )
+    number = f"CAST(substr({{}}, {len(layer.id_prefix) + 2}) AS INTEGER)"
+    # The text max above is number order only while ids have six digits: past 999,999 a row written ahead
+    # of the counter without this trigger (before schema 2, or with a version of its own) may be missed.
+    # Then, and only then, all ids are read, so that the id given is free.
+    past_taken = (
+        f"UPDATE lr_counters SET last_number = 1 + (SELECT max({number.format('id')}) FROM {t} "
+        f"WHERE {_well_formed(layer, 'id')}) WHERE layer = {literal(name)} AND NEW.id IS NULL "
+        f"AND EXISTS (SELECT 1 FROM {t} WHERE id = {next_id})"
+    )
+    # An id typed in moves the counter past it, so that neither this trigger nor ``add`` gives it again
+    # (not even after the row is deleted and only its history holds the id).
+    typed = (
+        f"UPDATE lr_counters SET last_number = max(last_number, {number.format('NEW.id')}) "
+        f"WHERE layer = {literal(name)} AND NEW.id IS NOT NULL"
+    )
     bad_id = literal(outside_edits.bad_id_message(name, layer.id_prefix))
     statements = {
         # A row added without a version (0, the default): landrelease's add and load always write one.
@@ -96,12 +111,18 @@ def triggers(layer: Layer) -> dict[str, str]:
         f"SELECT RAISE(ABORT, {bad_id}) WHERE NEW.id IS NOT NULL AND NOT {_well_formed(layer, 'NEW.id')}; "
         f"SELECT RAISE(ABORT, {literal(outside_edits.reused_id_message(name))}) "
         "WHERE EXISTS (SELECT 1 FROM lr_history WHERE record_id = NEW.id); "
-        f"{counter}; "
+        f"{counter}; {past_taken}; {typed}; "
         f"UPDATE {t} SET id = coalesce(id, {next_id}), version = 1, {stamp} WHERE fid = NEW.fid; "
         f"{_copied_version(layer, Action.CREATE, '1', 'r.fid = NEW.fid')}; END",
         f"lr_outside_{name}_id": f'CREATE TRIGGER "lr_outside_{name}_id" BEFORE UPDATE OF id ON {t} '
         "WHEN OLD.id IS NOT NULL AND NEW.id IS NOT OLD.id BEGIN "
         f"SELECT RAISE(ABORT, {literal(outside_edits.id_change_message(name))}); END",
+        # A version written back lower (a stale feature saved by a script, a field calculator on version) would
+        # make the record's next version one its history already holds: no edit could then be saved, ours or
+        # theirs. (The insert trigger's own write, on a row that has no id yet, is let through.)
+        f"lr_outside_{name}_version": f'CREATE TRIGGER "lr_outside_{name}_version" BEFORE UPDATE OF version ON {t} '
+        "WHEN OLD.id IS NOT NULL AND NEW.version < OLD.version BEGIN "
+        f"SELECT RAISE(ABORT, {literal(outside_edits.version_back_message(name))}); END",
         # landrelease's retire writes its retire version before deleting: then there is nothing to add.
         f"lr_outside_{name}_delete": f'CREATE TRIGGER "lr_outside_{name}_delete" AFTER DELETE ON {t} '
         "WHEN NOT EXISTS (SELECT 1 FROM lr_history WHERE record_id = OLD.id AND version = OLD.version + 1) BEGIN "
