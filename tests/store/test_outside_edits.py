@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -498,6 +499,79 @@ def test_a_postgis_database_of_schema_3_is_upgraded(postgis_database: PostGISDat
         with open_store(url) as store:
             assert [v.action for v in store.history(hz)] == [Action.CREATE, Action.UPDATE]
             assert [v.action for v in store.history("HZ-000008")] == [Action.CREATE]
+    finally:
+        postgis_database.drop_schema(url)
+
+
+#: ``lr_next_id`` as schema 4 first made it (the highest id by text order only).
+_FIRST_NEXT_ID = """
+DECLARE
+  top text;
+  ahead bigint := 0;
+  next_number bigint;
+BEGIN
+  EXECUTE format('SELECT max(id) FROM %I', p_layer) INTO top;
+  IF top ~ ('^' || p_prefix || '-[0-9]+$') THEN
+    ahead := substr(top, length(p_prefix) + 2)::bigint;
+  END IF;
+  INSERT INTO lr_counters AS c (layer, last_number) VALUES (p_layer, ahead + 1)
+    ON CONFLICT (layer) DO UPDATE SET last_number = GREATEST(c.last_number, ahead) + 1
+    RETURNING c.last_number INTO next_number;
+  RETURN p_prefix || '-' || lpad(next_number::text, GREATEST(6, length(next_number::text)), '0');
+END
+"""
+
+
+def test_a_postgis_database_with_the_first_schema_4_triggers_gets_the_new_ones_on_open(
+    postgis_database: PostGISDatabase,
+) -> None:
+    """Schema 4's trigger SQL was changed in place: opening a database made with the first one remakes them."""
+    import psycopg
+
+    from landrelease.store.postgis import outside_edits as pg_outside
+    from landrelease.store.postgis import schema as pg_schema
+
+    url = postgis_database.fresh_schema()
+    try:
+        with open_store(url, create=True) as store:
+            [hz] = store.add("hazards", [NewFeature(hazard("ours"), square(30))], ANNA)
+            store.update(hz, BOHDAN, {"status": "worked_on"})
+        with psycopg.connect(url, autocommit=True) as conn:  # as the first schema 4 made them
+            conn.execute(
+                f"CREATE OR REPLACE FUNCTION lr_next_id(p_layer text, p_prefix text) RETURNS text "
+                f"LANGUAGE plpgsql AS $lr${_FIRST_NEXT_ID}$lr$"
+            )
+            for layer in LAYERS.values():
+                conn.execute(f'DROP FUNCTION "lr_outside_{layer.name}_version"() CASCADE')
+                name = f"lr_outside_{layer.name}_insert"
+                first, typed = re.subn(
+                    r"  -- An id typed in.*?(?=  UPDATE)", "", pg_outside.functions(layer)[name], flags=re.DOTALL
+                )
+                assert typed == 1
+                conn.execute(
+                    f'CREATE OR REPLACE FUNCTION "{name}"() RETURNS trigger LANGUAGE plpgsql AS $lr${first}$lr$'
+                )
+            assert pg_schema.needs_sync(conn)
+        with open_store(url) as store:
+            with psycopg.connect(url) as conn:
+                assert not pg_schema.needs_sync(conn)
+            outside = Outside(url)
+            try:
+                with pytest.raises(outside.errors, match="hazards: a record's version counts its versions"):
+                    outside.run("UPDATE hazards SET version = 1 WHERE id = %s", hz)
+                outside.insert("hazards", {"id": "HZ-000005", **hazard("typed id")})
+                outside.run("DELETE FROM hazards WHERE id = %s", "HZ-000005")
+                assert store.add("hazards", [NewFeature(hazard("ours"))], ANNA) == ["HZ-000006"]
+                outside.run("UPDATE lr_counters SET last_number = 999998 WHERE layer = 'hazards'")
+                assert store.add("hazards", [NewFeature(hazard("ours"))], ANNA) == ["HZ-999999"]
+                outside.run(
+                    "INSERT INTO hazards (id, version, hazard_class, status) VALUES ('HZ-1000000', 1, 'SHA', 'active')"
+                )
+                outside.insert("hazards", hazard("drawn in QGIS"))
+                assert outside.run("SELECT id FROM hazards WHERE name = 'drawn in QGIS'") == [("HZ-1000001",)]
+            finally:
+                outside.close()
+            assert [v.version for v in store.history(hz)] == [1, 2]
     finally:
         postgis_database.drop_schema(url)
 
