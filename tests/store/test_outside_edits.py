@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -44,6 +45,7 @@ BOHDAN = Change("bohdan", "technical survey report TS-17", datetime(2024, 6, 2, 
 
 #: The contract's backends with a database another program can open (the routed store is a GeoPackage too).
 both = pytest.mark.parametrize("store", ["geopackage", "postgis"], indirect=True)
+postgis = pytest.mark.parametrize("store", ["postgis"], indirect=True)
 
 
 class Outside:
@@ -282,55 +284,64 @@ def test_wrong_and_reused_ids_and_id_changes_are_refused(store: Store, outside: 
     assert history_counts(store, ids) == [1, 2]
 
 
-def test_a_version_written_back_lower_is_refused(tmp_path: Path) -> None:
+@both
+def test_a_version_written_back_lower_is_refused(store: Store, outside: Outside) -> None:
     """A stale feature saved whole (a script that read it before landrelease's update) would set version 1
     again: every later edit of the record, landrelease's or QGIS's, would then collide with its history."""
-    path = tmp_path / "national.gpkg"
-    with GeoPackageStore.open(path, create=True) as store:
-        [hz] = store.add("hazards", [NewFeature(hazard("Field"), square(30))], ANNA)
-        store.update(hz, BOHDAN, {"status": "worked_on"})
-    outside = Outside(str(path))
-    try:
-        with pytest.raises(sqlite3.IntegrityError, match="hazards: a record's version counts its versions and never"):
-            outside.run("UPDATE hazards SET version = 1, status = 'active', name = 'stale' WHERE id = %s", hz)
-        outside.run("UPDATE hazards SET name = 'renamed in QGIS' WHERE id = %s", hz)
-        outside.insert("hazards", {"version": 3, **hazard("drawn with a version typed in")})  # no id: given one
-    finally:
-        outside.close()
-    with GeoPackageStore.open(path) as store:
-        assert store.update(hz, BOHDAN, {"status": "active"}).version == 4
-        assert [v.version for v in store.history(hz)] == [1, 2, 3, 4]
-        assert store.get("HZ-000002").version == 1
+    [hz] = store.add("hazards", [NewFeature(hazard("Field"), square(30))], ANNA)
+    store.update(hz, BOHDAN, {"status": "worked_on"})
+    with pytest.raises(outside.errors, match="hazards: a record's version counts its versions and never goes back"):
+        outside.run("UPDATE hazards SET version = 1, status = 'active', name = 'stale' WHERE id = %s", hz)
+    outside.run("UPDATE hazards SET name = 'renamed in QGIS' WHERE id = %s", hz)
+    # The insert trigger's own write of version 1 is let through: on the GeoPackage also over a version typed
+    # in on a row without an id (on PostGIS a row added with a version of its own is left as it is).
+    typed = {} if outside.postgis else {"version": 3}
+    outside.insert("hazards", {**typed, **hazard("drawn in QGIS")})
+    assert store.update(hz, BOHDAN, {"status": "active"}).version == 4
+    assert [v.version for v in store.history(hz)] == [1, 2, 3, 4]
+    assert store.get("HZ-000002").version == 1
+    assert [v.action for v in store.history("HZ-000002")] == [Action.CREATE]
 
 
-def test_ids_typed_in_or_written_ahead_are_never_given_again_past_999999(tmp_path: Path) -> None:
+@both
+def test_ids_typed_in_or_written_ahead_are_never_given_again_past_999999(store: Store, outside: Outside) -> None:
     """Past 999,999 text order is not number order: VC-999999 sorts after VC-1000004."""
-    path = tmp_path / "national.gpkg"
     victim = {"accident_id": "AX-000001", "sex": "male"}
-    with GeoPackageStore.open(path, create=True) as store:
-        store.add("victims", [NewFeature(victim)], ANNA)
-    outside = Outside(str(path))
-    try:
-        outside.run("UPDATE lr_counters SET last_number = 999998 WHERE layer = 'victims'")
-        with GeoPackageStore.open(path) as store:
-            assert store.add("victims", [NewFeature(victim)], ANNA) == ["VC-999999"]
+    store.add("victims", [NewFeature(victim)], ANNA)
+    outside.run("UPDATE lr_counters SET last_number = 999998 WHERE layer = 'victims'")
+    assert store.add("victims", [NewFeature(victim)], ANNA) == ["VC-999999"]
 
-        def added() -> str:
-            outside.insert("victims", {"sex": "female"})
-            return str(outside.run("SELECT id FROM victims ORDER BY fid DESC LIMIT 1")[0][0])
+    def added() -> str:
+        outside.insert("victims", {"sex": "female"})
+        return str(outside.run("SELECT id FROM victims ORDER BY fid DESC LIMIT 1")[0][0])
 
-        assert added() == "VC-1000000"
-        outside.insert("victims", {"id": "VC-1000002", "sex": "male"})  # typed in QGIS, then deleted
-        outside.run("DELETE FROM victims WHERE id = %s", "VC-1000002")
-        # A row with a version of its own (copied from another file): no trigger sees it.
-        outside.run("INSERT INTO victims (id, version, sex) VALUES ('VC-1000004', 1, 'male')")
-        assert [added(), added()] == ["VC-1000003", "VC-1000005"]
-        with GeoPackageStore.open(path) as store:
-            assert store.add("victims", [NewFeature(victim)], ANNA) == ["VC-1000006"]
-            assert [v.action for v in store.history("VC-1000002")] == [Action.CREATE, Action.RETIRE]
-        assert added() == "VC-1000007"
-    finally:
-        outside.close()
+    assert added() == "VC-1000000"
+    outside.insert("victims", {"id": "VC-1000002", "sex": "male"})  # typed in QGIS, then deleted
+    outside.run("DELETE FROM victims WHERE id = %s", "VC-1000002")
+    # A row with a version of its own (copied from another file): no trigger sees it.
+    outside.run("INSERT INTO victims (id, version, sex) VALUES ('VC-1000004', 1, 'male')")
+    assert [added(), added()] == ["VC-1000003", "VC-1000005"]
+    assert store.add("victims", [NewFeature(victim)], ANNA) == ["VC-1000006"]
+    assert [v.action for v in store.history("VC-1000002")] == [Action.CREATE, Action.RETIRE]
+    assert added() == "VC-1000007"
+
+
+@postgis
+def test_postgis_gives_free_ids_past_999999_to_many_rows_added_at_once(store: Store, outside: Outside) -> None:
+    """psql adding many rows in one statement, each id from the column default, after rows copied in with
+    versions of their own past 999,999 (where the text max, VC-999999, is behind them)."""
+    victim = {"accident_id": "AX-000001", "sex": "male"}
+    outside.run("UPDATE lr_counters SET last_number = 999998 WHERE layer = 'victims'")
+    assert store.add("victims", [NewFeature(victim)], ANNA) == ["VC-999999"]
+    outside.run("INSERT INTO victims (id, version, sex) VALUES ('VC-1000000', 1, 'male'), ('VC-1000001', 1, 'male')")
+    outside.run("INSERT INTO victims (sex) SELECT 'female' FROM generate_series(1, 3)")
+    added = [i for (i,) in outside.run("SELECT id FROM victims WHERE sex = 'female' ORDER BY fid")]
+    assert added == ["VC-1000002", "VC-1000003", "VC-1000004"]
+    assert [[v.action for v in store.history(i)] for i in added] == [[Action.CREATE]] * 3
+    assert store.add("victims", [NewFeature(victim)], ANNA) == ["VC-1000005"]
+    outside.insert("victims", {"id": "VC-2000000", "sex": "male"})  # typed in past a million more
+    outside.insert("victims", {"sex": "female"})
+    assert outside.run("SELECT id FROM victims ORDER BY fid DESC LIMIT 1") == [("VC-2000001",)]
 
 
 # --- landrelease's own writes ---------------------------------------------------------------------------------
@@ -488,6 +499,79 @@ def test_a_postgis_database_of_schema_3_is_upgraded(postgis_database: PostGISDat
         with open_store(url) as store:
             assert [v.action for v in store.history(hz)] == [Action.CREATE, Action.UPDATE]
             assert [v.action for v in store.history("HZ-000008")] == [Action.CREATE]
+    finally:
+        postgis_database.drop_schema(url)
+
+
+#: ``lr_next_id`` as schema 4 first made it (the highest id by text order only).
+_FIRST_NEXT_ID = """
+DECLARE
+  top text;
+  ahead bigint := 0;
+  next_number bigint;
+BEGIN
+  EXECUTE format('SELECT max(id) FROM %I', p_layer) INTO top;
+  IF top ~ ('^' || p_prefix || '-[0-9]+$') THEN
+    ahead := substr(top, length(p_prefix) + 2)::bigint;
+  END IF;
+  INSERT INTO lr_counters AS c (layer, last_number) VALUES (p_layer, ahead + 1)
+    ON CONFLICT (layer) DO UPDATE SET last_number = GREATEST(c.last_number, ahead) + 1
+    RETURNING c.last_number INTO next_number;
+  RETURN p_prefix || '-' || lpad(next_number::text, GREATEST(6, length(next_number::text)), '0');
+END
+"""
+
+
+def test_a_postgis_database_with_the_first_schema_4_triggers_gets_the_new_ones_on_open(
+    postgis_database: PostGISDatabase,
+) -> None:
+    """Schema 4's trigger SQL was changed in place: opening a database made with the first one remakes them."""
+    import psycopg
+
+    from landrelease.store.postgis import outside_edits as pg_outside
+    from landrelease.store.postgis import schema as pg_schema
+
+    url = postgis_database.fresh_schema()
+    try:
+        with open_store(url, create=True) as store:
+            [hz] = store.add("hazards", [NewFeature(hazard("ours"), square(30))], ANNA)
+            store.update(hz, BOHDAN, {"status": "worked_on"})
+        with psycopg.connect(url, autocommit=True) as conn:  # as the first schema 4 made them
+            conn.execute(
+                f"CREATE OR REPLACE FUNCTION lr_next_id(p_layer text, p_prefix text) RETURNS text "
+                f"LANGUAGE plpgsql AS $lr${_FIRST_NEXT_ID}$lr$"
+            )
+            for layer in LAYERS.values():
+                conn.execute(f'DROP FUNCTION "lr_outside_{layer.name}_version"() CASCADE')
+                name = f"lr_outside_{layer.name}_insert"
+                first, typed = re.subn(
+                    r"  -- An id typed in.*?(?=  UPDATE)", "", pg_outside.functions(layer)[name], flags=re.DOTALL
+                )
+                assert typed == 1
+                conn.execute(
+                    f'CREATE OR REPLACE FUNCTION "{name}"() RETURNS trigger LANGUAGE plpgsql AS $lr${first}$lr$'
+                )
+            assert pg_schema.needs_sync(conn)
+        with open_store(url) as store:
+            with psycopg.connect(url) as conn:
+                assert not pg_schema.needs_sync(conn)
+            outside = Outside(url)
+            try:
+                with pytest.raises(outside.errors, match="hazards: a record's version counts its versions"):
+                    outside.run("UPDATE hazards SET version = 1 WHERE id = %s", hz)
+                outside.insert("hazards", {"id": "HZ-000005", **hazard("typed id")})
+                outside.run("DELETE FROM hazards WHERE id = %s", "HZ-000005")
+                assert store.add("hazards", [NewFeature(hazard("ours"))], ANNA) == ["HZ-000006"]
+                outside.run("UPDATE lr_counters SET last_number = 999998 WHERE layer = 'hazards'")
+                assert store.add("hazards", [NewFeature(hazard("ours"))], ANNA) == ["HZ-999999"]
+                outside.run(
+                    "INSERT INTO hazards (id, version, hazard_class, status) VALUES ('HZ-1000000', 1, 'SHA', 'active')"
+                )
+                outside.insert("hazards", hazard("drawn in QGIS"))
+                assert outside.run("SELECT id FROM hazards WHERE name = 'drawn in QGIS'") == [("HZ-1000001",)]
+            finally:
+                outside.close()
+            assert [v.version for v in store.history(hz)] == [1, 2]
     finally:
         postgis_database.drop_schema(url)
 

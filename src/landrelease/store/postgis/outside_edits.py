@@ -1,9 +1,9 @@
 """The PostGIS triggers versioning edits made by other programs (``landrelease.store.outside_edits``).
 
 Generated per layer from ``domain/schema.py``: a PL/pgSQL function per event (``lr_outside_<layer>_insert``,
-``_update``, ``_delete``, ``_id``) and its trigger. The insert trigger runs AFTER the row is in, never
-BEFORE: a BEFORE ROW trigger makes PostgreSQL's COPY insert row by row, and ``add`` copies big batches. A
-row another program adds without an id gets one from the column default ``lr_next_id`` (QGIS leaves a
+``_update``, ``_delete``, ``_id``, ``_version``) and its trigger. The insert trigger runs AFTER the row is in,
+never BEFORE: a BEFORE ROW trigger makes PostgreSQL's COPY insert row by row, and ``add`` copies big batches.
+A row another program adds without an id gets one from the column default ``lr_next_id`` (QGIS leaves a
 column with a default to the server).
 """
 
@@ -28,11 +28,15 @@ _PAIRS_PER_CALL = 50
 _HISTORY = "INSERT INTO lr_history (record_id, layer, version, action, changed_at, author, reason, attributes, geom)"
 
 #: The next id of a layer, as ``add`` would give it (never one already given, nor one a program wrote ahead).
+#: The text max is cheap (the id index) and number order while ids have six digits; past 999,999 a row written
+#: ahead of the counter without the insert trigger (with a version of its own) may be missed: then, and only
+#: then, every id is read, so that the id given is free.
 NEXT_ID = """
 DECLARE
   top text;
   ahead bigint := 0;
   next_number bigint;
+  taken boolean;
 BEGIN
   EXECUTE format('SELECT max(id) FROM %I', p_layer) INTO top;
   IF top ~ ('^' || p_prefix || '-[0-9]+$') THEN
@@ -41,6 +45,14 @@ BEGIN
   INSERT INTO lr_counters AS c (layer, last_number) VALUES (p_layer, ahead + 1)
     ON CONFLICT (layer) DO UPDATE SET last_number = GREATEST(c.last_number, ahead) + 1
     RETURNING c.last_number INTO next_number;
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE id = $1)', p_layer) INTO taken
+    USING p_prefix || '-' || lpad(next_number::text, GREATEST(6, length(next_number::text)), '0');
+  IF taken THEN
+    EXECUTE format('SELECT max(substr(id, $2)::bigint) FROM %I WHERE id ~ $1', p_layer) INTO next_number
+      USING '^' || p_prefix || '-[0-9]+$', length(p_prefix) + 2;
+    next_number := next_number + 1;
+    UPDATE lr_counters SET last_number = next_number WHERE layer = p_layer;
+  END IF;
   RETURN p_prefix || '-' || lpad(next_number::text, GREATEST(6, length(next_number::text)), '0');
 END
 """
@@ -104,6 +116,11 @@ BEGIN
   IF EXISTS (SELECT 1 FROM lr_history WHERE record_id = NEW.id) THEN
     {_raise(outside_edits.reused_id_message(name))}
   END IF;
+  -- An id typed in moves the counter past it, so that neither lr_next_id nor add gives it again (not even
+  -- after the row is deleted and only its history holds the id). An id the default gave is the counter's.
+  INSERT INTO lr_counters AS c (layer, last_number)
+    VALUES ({literal(name)}, substr(NEW.id, {len(layer.id_prefix) + 2})::bigint)
+    ON CONFLICT (layer) DO UPDATE SET last_number = EXCLUDED.last_number WHERE c.last_number < EXCLUDED.last_number;
   UPDATE {t} SET version = 1, updated_at = now(), updated_by = {author} WHERE fid = NEW.fid;
   {_HISTORY}
     VALUES (NEW.id, {literal(name)}, 1, 'create', now(), {author}, {reason(Action.CREATE)},
@@ -114,6 +131,11 @@ END
         f"lr_outside_{name}_id": f"""
 BEGIN
   {_raise(outside_edits.id_change_message(name))}
+END
+""",
+        f"lr_outside_{name}_version": f"""
+BEGIN
+  {_raise(outside_edits.version_back_message(name))}
 END
 """,
         f"lr_outside_{name}_delete": f"""
@@ -150,6 +172,9 @@ def triggers(layer: Layer) -> dict[str, str]:
         # Version 0 is the column default: landrelease's add and load always write 1 or more.
         f"lr_outside_{name}_insert": f"AFTER INSERT ON {t} FOR EACH ROW WHEN (NEW.version = 0)",
         f"lr_outside_{name}_id": f"BEFORE UPDATE OF id ON {t} FOR EACH ROW WHEN (NEW.id IS DISTINCT FROM OLD.id)",
+        # A version written back lower (a stale feature saved whole, a field calculator on version) would make the
+        # record's next version one its history already holds: no edit could then be saved, ours or theirs.
+        f"lr_outside_{name}_version": f"BEFORE UPDATE OF version ON {t} FOR EACH ROW WHEN (NEW.version < OLD.version)",
         # landrelease's retire writes its retire version before deleting: the function then adds nothing.
         f"lr_outside_{name}_delete": f"AFTER DELETE ON {t} FOR EACH ROW",
     }
