@@ -220,6 +220,25 @@ def test_a_required_value_cleared_elsewhere_is_versioned_and_found_by_check(stor
     assert [f.record_id for f in check_database(store) if f.check == "required"] == [ac]
 
 
+@both
+def test_a_value_a_field_cannot_hold_written_elsewhere_is_found_by_check(store: Store, outside: Outside) -> None:
+    """QGIS writes what it is given: a status not in the list (a typo), a date that is not a date. The
+    edit is versioned, and ``check`` names each record with what is wrong, so it can be put right."""
+    from landrelease.actions.checks import check_database
+
+    hz, other = store.add("hazards", [NewFeature(hazard(f"H{i}"), square(30 + i)) for i in range(2)], ANNA)
+    outside.run("UPDATE hazards SET status = %s WHERE id = %s", "actve", hz)
+    if not outside.postgis:  # a PostGIS date column cannot hold one that is not a date
+        outside.run("UPDATE hazards SET reported_date = %s WHERE id = %s", "yesterday", other)
+    found = [(f.record_id, f.message) for f in check_database(store) if f.check == "value"]
+    expected = [(hz, "Status: status: 'actve' is not one of active, worked_on, closed, handed_over")]
+    if not outside.postgis:
+        expected.append((other, "Date reported: reported_date: 'yesterday' is not a valid date"))
+    assert sorted(found) == sorted(expected)
+    store.update(hz, BOHDAN, {"status": "active"})  # put right through landrelease
+    assert all(f.record_id != hz for f in check_database(store) if f.check == "value")
+
+
 # --- deletions ----------------------------------------------------------------------------------------------
 
 

@@ -12,7 +12,9 @@ import numpy as np
 import shapely
 
 from landrelease.analysis.ledger import ledger_of
-from landrelease.domain.schema import LAYERS, LINKS, GeometryKind
+from landrelease.domain.attributes import coerce_value
+from landrelease.domain.schema import LAYERS, LINKS, FieldType, GeometryKind
+from landrelease.errors import InvalidInput
 from landrelease.geo.area import geodesic_area
 from landrelease.geo.validation import Verdict, check_geometry, find_duplicates
 from landrelease.store.protocol import Store
@@ -44,6 +46,7 @@ def check_database(store: Store) -> list[Finding]:
             if c.verdict is Verdict.REJECTED:
                 findings.append(Finding("geometry", layer.name, rid, c.reason or "invalid"))
     findings += _required(store)
+    findings += _values(store)
     findings += _duplicate_hazards(store)
     findings += _links(store)
     findings += _outcomes(store)
@@ -65,6 +68,32 @@ def _required(store: Store) -> list[Finding]:
             for rid, value in zip(ids, cols[name], strict=True):
                 if value is None or (isinstance(value, str) and not value.strip()):
                     out.append(Finding("required", layer.name, rid, f"{label} ({name}) is empty; it is required"))
+    return out
+
+
+def _values(store: Store) -> list[Finding]:
+    """Values a field cannot hold (a status not in the list, a date that is not one, text in a number):
+    landrelease refuses them at the door, but another program (QGIS, SQL) writes what it is given."""
+    out = []
+    for layer in LAYERS.values():
+        fields = [f for f in layer.fields if not f.derived and (f.choices is not None or f.type is not FieldType.TEXT)]
+        if not fields:
+            continue
+        ids, _, cols = store.columns(layer.name, [f.name for f in fields], geometry=False)
+        for f in fields:
+            column = cols[f.name]
+            bad: dict[tuple[type, object], str] = {}
+            for key in set(zip(map(type, column), column, strict=True)):  # each distinct value once
+                try:
+                    coerce_value(f, key[1])
+                except InvalidInput as error:
+                    bad[key] = error.message
+            if bad:
+                out += [
+                    Finding("value", layer.name, rid, f"{f.label}: {bad[type(v), v]}")
+                    for rid, v in zip(ids, column, strict=True)
+                    if (type(v), v) in bad
+                ]
     return out
 
 
