@@ -31,7 +31,7 @@ def _postgis(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return open_store(url, create=True)
 
 
-class _ReplicaKeepsUp:
+class ReplicaKeepsUp:
     """The replica is the primary's own file here: always fresh, so every read takes the replica's path."""
 
     def written(self) -> None:
@@ -56,7 +56,7 @@ def _routed(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
 
     path = str(tmp_path / "contract.gpkg")
     primary = open_store(path, create=True)
-    return RoutedStore(primary, open_store(path), _ReplicaKeepsUp())
+    return RoutedStore(primary, open_store(path), ReplicaKeepsUp())
 
 
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Store]] = {

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from landrelease import jsontext
 from landrelease.domain.attributes import coerce_text_column, coerce_value
 from landrelease.domain.records import Scalar, transpose
 from landrelease.domain.schema import HAZARDS
@@ -94,5 +95,5 @@ _VALUES = {
 )
 def test_history_documents_of_a_batch_equal_one_document_per_record(columns: dict[str, list[Scalar]]) -> None:
     count = len(columns["text"])
-    documents = history.to_json_many(columns, count)
+    documents = jsontext.objects(columns, count)
     assert documents == [history.to_json({k: c[i] for k, c in columns.items()}) for i in range(count)]

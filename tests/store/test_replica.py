@@ -27,7 +27,7 @@ from landrelease.errors import StoreError, StoreUnavailable
 from landrelease.store import open_store
 from landrelease.store.routing import RoutedStore, StickyAfterWrite
 from tests.store import pg_cluster
-from tests.store.conftest import PostGISDatabase
+from tests.store.conftest import PostGISDatabase, ReplicaKeepsUp
 
 ANNA = Change("anna", "national survey 2024", datetime(2024, 5, 1, 9, 30, tzinfo=UTC))
 
@@ -152,25 +152,6 @@ def test_a_read_db_that_is_not_replaying_gets_reads_from_the_primary_after_a_wri
         postgis_database.drop_schema(url)
 
 
-class _AlwaysFresh:
-    """The replica holds every write (it is the primary's own database here): reads take the replica's path."""
-
-    def written(self) -> None:
-        return None
-
-    def fresh(self) -> bool:
-        return True
-
-    def lag(self) -> float | None:
-        return 0.0
-
-    def rejoin(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
 def test_a_read_on_its_way_when_the_replica_is_set_aside_is_answered_by_the_primary(
     postgis_database: PostGISDatabase,
 ) -> None:
@@ -182,7 +163,7 @@ def test_a_read_on_its_way_when_the_replica_is_set_aside_is_answered_by_the_prim
     try:
         with open_store(url, create=True) as primary:
             primary.add("hazards", hazards(*(f"h{i}" for i in range(2100))), ANNA)  # two pages of features
-        with RoutedStore(open_store(url), open_store(url), _AlwaysFresh()) as store:
+        with RoutedStore(open_store(url), open_store(url), ReplicaKeepsUp()) as store:
             link = store._link
             assert link is not None
 
@@ -193,7 +174,7 @@ def test_a_read_on_its_way_when_the_replica_is_set_aside_is_answered_by_the_prim
             assert store._read(after_another_read_lost_it) == 2100
             assert store.bypassed and store.reads == {"primary": 1, "replica": 0}
 
-        with RoutedStore(open_store(url), open_store(url), _AlwaysFresh()) as store:
+        with RoutedStore(open_store(url), open_store(url), ReplicaKeepsUp()) as store:
             listing = store.features("hazards")
             first = next(listing)  # the first page, from the replica
             link = store._link

@@ -14,8 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
+
+from landrelease import jsontext
 from landrelease.domain.attributes import coerce_text_column, coerce_value
-from landrelease.domain.records import Scalar, columns_of
+from landrelease.domain.records import NewFeatures, Scalar, columns_of
 from landrelease.domain.schema import Field, Layer
 from landrelease.errors import InvalidInput
 
@@ -90,6 +93,29 @@ class AttributeRules:
             if None in checked[name]:
                 raise self._missing(name, checked[name].index(None))
         return checked
+
+    def check_batch(self, batch: NewFeatures) -> tuple[dict[str, list[Scalar]], list[str]]:
+        """What a store writes for a batch of new features: every column holding a value (writable fields
+        checked, then derived ones), columns nobody filled left out (they are NULL anyway, and binding is
+        much of a bulk write's cost); and each feature's history document (the writable values only)."""
+        count = len(batch)
+        problem = batch.problem()
+        if problem is not None:
+            raise InvalidInput(f"{self.layer.name}: {problem}")
+        columns = self.check_columns(batch.columns, count)
+        filled = {name: column for name, column in columns.items() if column.count(None) != count}
+        documents = jsontext.objects(filled, count)
+        for name in sorted(batch.derived):
+            # Derived values known at creation go into the row, not into the versioned attributes.
+            values = list(batch.derived[name])
+            if values.count(None) == count:
+                self.check_derived(name, None, "feature 1")  # nothing to write, but the name must be right
+            elif set(map(type, values)) == {float} and np.isfinite(np.asarray(values, dtype=np.float64)).all():
+                self.check_derived(name, values[0], "feature 1")  # the ledger figures: finite floats, by the 100,000
+                filled[name] = values
+            else:
+                filled[name] = [self.check_derived(name, v, f"feature {i + 1}") for i, v in enumerate(values)]
+        return filled, documents
 
     def _coerce_column(self, name: str, column: list[Scalar]) -> list[Scalar]:
         bulk = coerce_text_column(self.fields[name], column)

@@ -11,7 +11,6 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from landrelease import jsontext
 from landrelease.domain.records import Action, Change, Scalar, Version
 from landrelease.errors import NotFound
 from landrelease.store.geopackage import blob
@@ -23,11 +22,6 @@ INSERT = f"INSERT INTO lr_history ({', '.join(COLUMNS)}) VALUES ({', '.join('?' 
 def to_json(attributes: Mapping[str, Scalar]) -> str:
     """The JSON object of the attributes that have a value."""
     return json.dumps({k: v for k, v in attributes.items() if v is not None}, ensure_ascii=False, separators=(",", ":"))
-
-
-def to_json_many(columns: Mapping[str, Sequence[Scalar]], count: int) -> list[str]:
-    """``to_json`` of each row of a batch given as checked columns (one type each, finite floats)."""
-    return jsontext.objects(columns, count)
 
 
 def read(conn: sqlite3.Connection, record_id: str, names: Sequence[str]) -> list[Version]:

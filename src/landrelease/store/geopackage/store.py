@@ -201,25 +201,8 @@ class GeoPackageStore:
         count = len(batch)
         if not count:
             return []
-        problem = batch.problem()
-        if problem is not None:
-            raise InvalidInput(f"{table.name}: {problem}")
-        columns = table.rules.check_columns(batch.columns, count)
+        filled, documents = table.rules.check_batch(batch)
         blobs, bounds = geometries.check_and_encode(table.layer, batch.geometries)
-        # Columns nobody filled are left out of the INSERT (NULL anyway): binding is much of the cost.
-        filled = {name: column for name, column in columns.items() if column.count(None) != count}
-        documents = history.to_json_many(filled, count)
-        for name in sorted(batch.derived):
-            # Derived values known at creation go into the row, not into the versioned attributes.
-            values = list(batch.derived[name])
-            if values.count(None) == count:
-                table.rules.check_derived(name, None, "feature 1")  # nothing to write, but the name must be right
-                continue
-            if set(map(type, values)) == {float} and np.isfinite(np.asarray(values, dtype=np.float64)).all():
-                table.rules.check_derived(name, values[0], "feature 1")  # the name is a derived field
-                filled[name] = values
-            else:
-                filled[name] = [table.rules.check_derived(name, v, f"feature {i + 1}") for i, v in enumerate(values)]
         at, author = _timestamp(change.at), change.author
         names = ["fid", "id", "version", "updated_at", "updated_by", *filled]
         names += [schema.GEOMETRY_COLUMN] if table.spatial else []

@@ -168,19 +168,8 @@ class PostGISStore(connection.Connected):
         count = len(batch)
         if not count:
             return []
-        problem = batch.problem()
-        if problem is not None:
-            raise InvalidInput(f"{table.name}: {problem}")
-        columns = table.rules.check_columns(batch.columns, count)
+        filled, documents = table.rules.check_batch(batch)
         encoded = geometries.encode(table.layer, batch.geometries)
-        filled = {name: column for name, column in columns.items() if column.count(None) != count}
-        documents = json_history.to_json_many(filled, count)
-        for name in sorted(batch.derived):
-            values = list(batch.derived[name])
-            if values.count(None) == count:
-                table.rules.check_derived(name, None, "feature 1")  # nothing to write, but the name must be right
-                continue
-            filled[name] = [table.rules.check_derived(name, v, f"feature {i + 1}") for i, v in enumerate(values)]
         at, author = _utc(change.at), change.author
         names = ["id", "version", "updated_at", "updated_by", *filled] + (["geom"] if table.spatial else [])
         with self._transaction() as conn:
